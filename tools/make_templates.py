@@ -1,0 +1,155 @@
+"""Write the student templates from the reference solutions.
+
+The solutions under ``solutions/`` fence every part a student writes::
+
+    # TODO 2a: build the linear layer and the optional activation
+    ### BEGIN SOLUTION
+    ...reference code...
+    ### END SOLUTION
+
+In the template, each fenced block becomes ``raise NotImplementedError("TODO 2a: ...")``,
+indented like the block, with the TODO comment's text. ``### BEGIN SOLUTION uncomment`` keeps
+the block's lines, commented out (where the sheet says "uncomment"). Lines between
+``### BEGIN SOLUTIONS ONLY`` and ``### END SOLUTIONS ONLY`` are left out of the template.
+Solution files without fences get no template.
+
+Usage::
+
+    python tools/make_templates.py           # write the templates
+    python tools/make_templates.py --check   # exit 1 with a diff if a template is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO_ROOT / "solutions"
+
+BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?P<mode> uncomment)?\s*$")
+END = re.compile(r"^\s*### END SOLUTION\s*$")
+ONLY_BEGIN = re.compile(r"^\s*### BEGIN SOLUTIONS ONLY\s*$")
+ONLY_END = re.compile(r"^\s*### END SOLUTIONS ONLY\s*$")
+TODO = re.compile(r"^\s*# TODO (?P<tag>\w+):\s*(?P<text>.*)$")
+CONTINUATION = re.compile(r"^\s*#\s+(?P<text>\S.*)$")
+
+
+class FenceError(ValueError):
+    """A solution file whose fences are not well formed."""
+
+
+def todo_above(lines, index, path):
+    """Tag and text of the ``# TODO tag: text`` comment (with continuation lines) above ``index``."""
+    text_lines = []
+    position = index - 1
+    while position >= 0:
+        todo = TODO.match(lines[position])
+        if todo:
+            text = " ".join([todo["text"], *reversed(text_lines)])
+            return todo["tag"], re.sub(r"\s+", " ", text).strip()
+        continuation = CONTINUATION.match(lines[position])
+        if not continuation:
+            break
+        text_lines.append(continuation["text"])
+        position -= 1
+    raise FenceError(f"{path}:{index + 1}: a solution fence needs a '# TODO <tag>: <what to write>' "
+                     "comment right above it")
+
+
+def check_hint(tag):
+    marker = tag if tag.startswith("bonus") else f"task{tag}"
+    return f"pytest --impl student -m {marker}"
+
+
+def make_template(source, path="<solution>"):
+    """Return the template text for one solution file's text."""
+    lines = source.splitlines()
+    out = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if ONLY_BEGIN.match(line):
+            while not ONLY_END.match(lines[index]):
+                index += 1
+                if index == len(lines):
+                    raise FenceError(f"{path}: '### BEGIN SOLUTIONS ONLY' is never closed")
+            index += 1
+            continue
+        begin = BEGIN.match(line)
+        if not begin:
+            if END.match(line):
+                raise FenceError(f"{path}:{index + 1}: '### END SOLUTION' without a BEGIN")
+            out.append(line)
+            index += 1
+            continue
+        tag, text = todo_above(lines, index, path)
+        body = []
+        index += 1
+        while index < len(lines) and not END.match(lines[index]):
+            if BEGIN.match(lines[index]):
+                raise FenceError(f"{path}:{index + 1}: fences cannot nest")
+            body.append(lines[index])
+            index += 1
+        if index == len(lines):
+            raise FenceError(f"{path}: the fence of TODO {tag} is never closed")
+        index += 1
+        indent = begin["indent"]
+        if begin["mode"]:
+            out.extend(f"{indent}# {entry[len(indent):]}" if entry.strip() else entry for entry in body)
+        else:
+            message = f"TODO {tag}: {text} (check: {check_hint(tag)})"
+            out.append(f"{indent}raise NotImplementedError(")
+            for piece in textwrap.wrap(message, width=88 - len(indent), drop_whitespace=False):
+                out.append(f"{indent}    {piece!r}")
+            out.append(f"{indent})")
+    return "\n".join(out) + "\n"
+
+
+def template_pairs(solutions=SOLUTIONS, target=REPO_ROOT):
+    """(solution path, template path, template text) for every solution file with fences."""
+    pairs = []
+    for solution in sorted(solutions.rglob("*.py")):
+        source = solution.read_text()
+        if "### BEGIN SOLUTION" not in source:
+            continue
+        relative = solution.relative_to(solutions)
+        header = (f"# Your file to fill in: the TODOs below. Generated from solutions/{relative.as_posix()}"
+                  " by tools/make_templates.py.\n")
+        pairs.append((solution, target / relative, header + make_template(source, solution)))
+    return pairs
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 with a diff if a template is out of date")
+    parser.add_argument("--target", type=Path, default=REPO_ROOT,
+                        help="folder to write the templates into (the repository root)")
+    args = parser.parse_args(argv)
+    stale = 0
+    for solution, template, text in template_pairs(target=args.target):
+        current = template.read_text() if template.exists() else ""
+        if current == text:
+            continue
+        if args.check:
+            stale += 1
+            sys.stdout.writelines(difflib.unified_diff(
+                current.splitlines(keepends=True), text.splitlines(keepends=True),
+                fromfile=f"{template} (committed)", tofile=f"{template} (from {solution.name})"))
+        else:
+            template.parent.mkdir(parents=True, exist_ok=True)
+            template.write_text(text)
+            print(f"wrote {template.relative_to(args.target)}")
+    if stale:
+        print(f"\n{stale} template(s) out of date: run `python tools/make_templates.py` (make templates).")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
