@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from fnn import FNN, DataLoaderFNN, _dense_layer
+from fnn import FNN, _dense_layer
 
 
 def linear_layers(module):

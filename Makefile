@@ -1,0 +1,35 @@
+# `make run` and `make test` set everything up on first use: a virtual environment in .venv with
+# requirements.txt installed, and MNIST in data/ (fetched and checked on the first run).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: run test student templates bench lint clean-runs
+
+$(INSTALLED): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(INSTALLED)
+
+run: $(INSTALLED)  ## train and evaluate the reference solution (make run ARGS="--epochs 3")
+	$(PY) solutions/01_main.py $(ARGS)
+
+test: $(INSTALLED)  ## check the reference solutions and the templates
+	$(PY) -m pytest $(ARGS)
+
+student: $(INSTALLED)  ## check your own files, with a per-subtask summary
+	$(PY) -m pytest --impl student $(ARGS)
+
+templates: $(INSTALLED)  ## regenerate the templates from solutions/
+	$(PY) tools/make_templates.py
+
+bench: $(INSTALLED)  ## training speed: sheet pipeline vs this repository vs the bare floor
+	$(PY) benchmarks/bench_training.py $(ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+clean-runs:  ## delete all trained runs
+	rm -rf runs
