@@ -128,6 +128,15 @@ def plot_predictions(predict, images, labels, path=None, show=False, count=12):
     return plotting.finish(fig, path, show)
 
 
+SCHEDULERS = {
+    # cosine: the learning rate glides from lr to 0 over the epochs, which settles the weights
+    "cosine": lambda epochs: (torch.optim.lr_scheduler.CosineAnnealingLR, {"T_max": epochs}),
+    # plateau: divide the learning rate by 5 when the validation loss has not improved for an epoch
+    "plateau": lambda epochs: (torch.optim.lr_scheduler.ReduceLROnPlateau, {"factor": 0.2, "patience": 1}),
+    "none": lambda epochs: (None, {}),
+}
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=12, help="training epochs (default 12)")
@@ -136,6 +145,8 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=0.001, help="Adam's learning rate (0.001)")
     parser.add_argument("--train-val-ratio", type=float, default=0.8,
                         help="share of the 60,000 training images used for training (0.8)")
+    parser.add_argument("--scheduler", choices=tuple(SCHEDULERS), default="cosine",
+                        help="learning-rate schedule over the epochs (cosine)")
     parser.add_argument("--seed", type=int, default=0, help="seed of split, shuffling and weights")
     parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES,
                         help="auto picks CUDA, then MPS, then the CPU")
@@ -164,11 +175,13 @@ def main(argv=None):
 
     loss_function = choose_loss_function()
     settings = training_settings(hidden_shape=args.hidden, learning_rate=args.lr)
-    trainer = NetworkTrainer(FNN, loss_function, settings["optimizer"], data_loader=loader,
+    scheduler, scheduler_params = SCHEDULERS[args.scheduler](args.epochs)
+    trainer = NetworkTrainer(FNN, loss_function, settings["optimizer"], scheduler, data_loader=loader,
                              folder=args.runs_dir, device=args.device, seed=args.seed,
                              progress=not args.no_progress)
     run_folder = trainer.train_network(args.epochs, settings["network_params"],
                                        optimizer_params=settings["optimizer_params"],
+                                       scheduler_params=scheduler_params,
                                        sum_correct_preds=sum_correct_preds)
 
     # TODO 4c: make `user = NetworkUser(FNN, loss_function, loader, device=args.device)` and

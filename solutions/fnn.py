@@ -106,6 +106,99 @@ class FNN(torch.nn.Module):
         ### END SOLUTION
 
 
+INIT_SCHEMES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal", "zeros")
+
+
+def make_initializer(scheme="kaiming_normal", bias=0.0):
+    """Bonus c: a function for ``model.apply(...)`` that re-initialises every ``Linear`` layer.
+
+    Parameters
+    ----------
+    scheme : str
+        How to draw the weights: ``"xavier_uniform"``, ``"xavier_normal"`` (Glorot),
+        ``"kaiming_uniform"``, ``"kaiming_normal"`` (He, for ReLU), ``"normal"`` (std 0.01)
+        or ``"zeros"``.
+    bias : float
+        Value every bias is set to.
+
+    Examples
+    --------
+    >>> model = FNN()
+    >>> model.apply(make_initializer("xavier_uniform"))  # doctest: +SKIP
+    """
+    check_choice("scheme", scheme, INIT_SCHEMES)
+
+    def initialize(module):
+        if not isinstance(module, torch.nn.Linear):
+            return
+        # TODO bonus_c: draw module.weight with the chosen scheme (torch.nn.init has one function
+        #          per scheme; kaiming with nonlinearity="relu"), and fill module.bias with `bias`
+        ### BEGIN SOLUTION
+        with torch.no_grad():
+            if scheme.startswith("kaiming"):
+                getattr(torch.nn.init, f"{scheme}_")(module.weight, nonlinearity="relu")
+            elif scheme.startswith("xavier"):
+                getattr(torch.nn.init, f"{scheme}_")(module.weight)
+            elif scheme == "normal":
+                torch.nn.init.normal_(module.weight, std=0.01)
+            else:
+                torch.nn.init.zeros_(module.weight)
+            if module.bias is not None:
+                module.bias.fill_(bias)
+        ### END SOLUTION
+
+    return initialize
+
+
+class DeepFNN(torch.nn.Module):
+    """Bonus f: a fully connected network of any depth, one hidden layer per entry of ``hidden_shapes``.
+
+    ``DeepFNN(784, [500, 500], 10)`` is the same network as ``FNN(784, 500, 10)``.
+
+    Parameters
+    ----------
+    input_shape : int
+        Length of one flattened image (784).
+    hidden_shapes : sequence of int
+        Neurons of each hidden layer, in order; at least one.
+    num_classes : int
+        Number of outputs (10).
+    activation_func : type of torch.nn.Module
+        Activation class of the hidden layers.
+    use_batch_norm : bool
+        Batch normalisation in every hidden layer (see ``_dense_layer``).
+    dropout : float
+        Probability of zeroing a hidden activation during training (0 switches dropout off).
+    """
+
+    def __init__(self, input_shape=784, hidden_shapes=(500, 500), num_classes=10,
+                 activation_func=torch.nn.ReLU, use_batch_norm=False, dropout=0.0):
+        super().__init__()
+        hidden_shapes = list(hidden_shapes)
+        if not hidden_shapes:
+            raise ValueError("hidden_shapes needs at least one layer size, e.g. [500, 500].")
+        for size in hidden_shapes:
+            check_positive_int("each entry of hidden_shapes", size)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}.")
+        # TODO bonus_f: one _dense_layer per hidden size (input_shape -> first size -> next ...),
+        #          each followed by torch.nn.Dropout(dropout) if dropout > 0, then the output layer;
+        #          store them all in self.layers as one torch.nn.Sequential
+        ### BEGIN SOLUTION
+        layers = []
+        sizes = [input_shape, *hidden_shapes]
+        for size_in, size_out in zip(sizes, sizes[1:]):
+            layers.append(_dense_layer(size_in, size_out, activation_func, use_batch_norm))
+            if dropout > 0:
+                layers.append(torch.nn.Dropout(dropout))
+        layers.append(_dense_layer(sizes[-1], num_classes))
+        self.layers = torch.nn.Sequential(*layers)
+        ### END SOLUTION
+
+    def forward(self, x):
+        return self.layers(x)
+
+
 def flatten_image(image):
     """Reshape one ``(1, 28, 28)`` image tensor into a 784-long vector."""
     return image.reshape(-1)
@@ -218,8 +311,10 @@ class DataLoaderFNN:
         if first.shape != (IMAGE_SIDE * IMAGE_SIDE,):
             raise ValueError("DataLoaderFNN's transform must turn each 28x28 image into a tensor "
                              f"of shape (784,), but it returns shape {tuple(first.shape)}.\n{fix}")
-        images = torch.stack([self.transform(image.numpy()) for image in dataset.data])
-        return images.to(torch.float32), dataset.targets.clone()
+        images = torch.empty(len(dataset.data), first.numel(), dtype=torch.float32)
+        for index, image in enumerate(dataset.data):
+            images[index] = self.transform(image.numpy())
+        return images, dataset.targets.clone()
 
     def __call__(self, split):
         """Batches of one split: ``"train"`` (shuffled every epoch), ``"val"`` or ``"test"``."""

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE_FILES = ("fnn.py", "utils/network_trainer.py", "01_main.py")
-# Subtasks that need more than their own file: 4c trains the student's FNN with the student's trainer.
-NEEDS_OTHER_FILES = {"4c"}
-
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import make_templates  # noqa: E402
+
+TEMPLATE_FILES = tuple(template.relative_to(REPO_ROOT).as_posix()
+                       for _, template, _ in make_templates.template_pairs())
+# Subtasks that need more than their own file: 4c trains the student's FNN with the student's trainer.
+NEEDS_OTHER_FILES = {"4c"}
 
 
 def tags_in(solution_file):

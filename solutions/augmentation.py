@@ -1,0 +1,143 @@
+"""Bonus i: data augmentation - new training images from old ones, a whole batch at a time.
+
+Each function takes flattened images ``(batch, 784)`` and returns a batch of the same shape,
+every image transformed with its own random parameters. Give one to
+``DataLoaderFNN(augment=...)``: it is applied to training batches only, never to validation or
+test batches. Check with ``pytest --impl student -m bonus_i``.
+"""
+
+import torch
+import torch.nn.functional as F
+
+SIDE = 28
+
+
+def _pixel_grid(device):
+    """Pixel centres ``(784, 2)`` as (x, y), measured from the image centre."""
+    coords = torch.arange(SIDE, dtype=torch.float32, device=device) - (SIDE - 1) / 2
+    y, x = torch.meshgrid(coords, coords, indexing="ij")
+    return torch.stack([x.reshape(-1), y.reshape(-1)], dim=1)
+
+
+def _resample(images, source):
+    """Bilinear sampling: output pixel k of image n takes the value at ``source[n, k]`` = (x, y).
+
+    Positions are measured from the image centre, as in ``_pixel_grid``; outside the image the
+    value is 0. Written with gathers, several times faster on the CPU than ``F.grid_sample``.
+    """
+    count = len(images)
+    padded = F.pad(images.reshape(count, SIDE, SIDE), (1, 1, 1, 1)).reshape(count, -1)
+    position = (source + (SIDE - 1) / 2 + 1).clamp(0, SIDE)  # into the padded 30x30 frame
+    low = position.floor()
+    weight = position - low
+    low = low.long().clamp(max=SIDE)
+    x0, y0 = low[..., 0], low[..., 1]
+    x1, y1 = (x0 + 1).clamp(max=SIDE + 1), (y0 + 1).clamp(max=SIDE + 1)
+    wx, wy = weight[..., 0], weight[..., 1]
+    width = SIDE + 2
+
+    def at(x, y):
+        return padded.gather(1, y * width + x)
+
+    return ((1 - wy) * ((1 - wx) * at(x0, y0) + wx * at(x1, y0))
+            + wy * ((1 - wx) * at(x0, y1) + wx * at(x1, y1)))
+
+
+def random_affine(images, max_degrees=12.0, max_shift=0.1, scale_range=(0.9, 1.1), generator=None):
+    """Rotate, scale and shift every image at random.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        ``(N, 784)`` flattened images (background 0, or the normalised background value).
+    max_degrees : float
+        Rotation angle drawn uniformly from ``[-max_degrees, max_degrees]``.
+    max_shift : float
+        Shift drawn uniformly from ``[-max_shift, max_shift]`` of the image width, per axis.
+    scale_range : tuple of float
+        Zoom factor drawn uniformly from this range.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, 784)``, the transformed images.
+    """
+    count = len(images)
+    device = images.device
+
+    def uniform(low, high):
+        return torch.rand(count, generator=generator).to(device) * (high - low) + low
+
+    # TODO bonus_i: draw an angle, a scale and a shift (x and y) per image; the output pixel at
+    #          p (from _pixel_grid) takes its value from R(angle) @ p / scale - shift, i.e.
+    #          source = p @ R.T / scale - shift, of shape (N, 784, 2); return _resample(images, source)
+    ### BEGIN SOLUTION
+    angle = torch.deg2rad(uniform(-max_degrees, max_degrees))
+    scale = uniform(*scale_range)
+    shift = torch.stack([uniform(-max_shift, max_shift), uniform(-max_shift, max_shift)], dim=1) * SIDE
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    rotation = torch.stack([torch.stack([cos, -sin], dim=1), torch.stack([sin, cos], dim=1)], dim=1)
+    grid = _pixel_grid(device)
+    source = grid @ rotation.transpose(1, 2) / scale[:, None, None] - shift[:, None, :]
+    return _resample(images, source)
+    ### END SOLUTION
+
+
+def _smoothing_matrix(sigma, device):
+    """``(28, 28)`` matrix that blurs a row of 28 values with a Gaussian (edges renormalised)."""
+    positions = torch.arange(SIDE, dtype=torch.float32, device=device)
+    weights = torch.exp(-(positions[:, None] - positions[None, :]) ** 2 / (2 * sigma ** 2))
+    return weights / weights.sum(dim=1, keepdim=True)
+
+
+def elastic_distortion(images, alpha=20.0, sigma=4.0, generator=None):
+    """Simard et al. (2003): move every pixel along a smooth random displacement field.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        ``(N, 784)`` flattened images.
+    alpha : float
+        Strength of the displacement, in pixels before smoothing.
+    sigma : float
+        Width (pixels) of the Gaussian that smooths the random field: larger is smoother.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, 784)``, the distorted images.
+    """
+    count, device = len(images), images.device
+    # TODO bonus_i: draw a uniform field in [-1, 1] of shape (N, 2, 28, 28), smooth it along both
+    #          axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by alpha, and
+    #          add it (as (N, 784, 2)) to _pixel_grid; return _resample(images, source)
+    ### BEGIN SOLUTION
+    field = torch.rand(count, 2, SIDE, SIDE, generator=generator).to(device) * 2 - 1
+    smooth = _smoothing_matrix(sigma, device)
+    field = smooth @ field @ smooth.T * alpha
+    displacement = field.reshape(count, 2, SIDE * SIDE).transpose(1, 2)
+    return _resample(images, _pixel_grid(device) + displacement)
+    ### END SOLUTION
+
+
+class Augment:
+    """Affine and, with probability ``elastic_probability``, elastic distortion, on one batch.
+
+    Works on normalised images too: ``background`` is the value of an empty pixel (0 for raw
+    images, ``-mean / std`` after normalisation), restored where the distortions pad.
+    """
+
+    def __init__(self, elastic_probability=0.5, background=0.0, seed=0, **affine):
+        self.elastic_probability = elastic_probability
+        self.background = background
+        self.affine = affine
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, images):
+        shifted = images - self.background
+        shifted = random_affine(shifted, generator=self.generator, **self.affine)
+        if self.elastic_probability > 0:
+            chosen = torch.rand(len(images), generator=self.generator) < self.elastic_probability
+            if chosen.any():
+                shifted[chosen] = elastic_distortion(shifted[chosen], generator=self.generator)
+        return shifted + self.background
