@@ -12,13 +12,13 @@ from pathlib import Path
 
 import torch
 
-from fnn import FNN, DataLoaderFNN  # noqa: E402
-from utils import plotting  # noqa: E402
-from utils.cli import run_cli  # noqa: E402
-from utils.devices import DEVICE_CHOICES  # noqa: E402
-from utils.network_trainer import NetworkTrainer, sum_correct_preds  # noqa: E402
-from utils.network_user import NetworkUser  # noqa: E402
-from utils.runs import RUNS_DIR  # noqa: E402
+from fnn import FNN, DataLoaderFNN
+from utils import plotting
+from utils.cli import run_cli
+from utils.devices import DEVICE_CHOICES
+from utils.network_trainer import NetworkTrainer, sum_correct_preds
+from utils.network_user import NetworkUser
+from utils.runs import RUNS_DIR
 
 
 def show_example_images(images, labels, path=None, show=False):
@@ -39,9 +39,9 @@ def show_example_images(images, labels, path=None, show=False):
     # TODO 1a: take six images and their labels, reshape them to 28x28, title each with its
     #          label, and draw them with plotting.image_grid(images, titles, rows=2, cols=3)
     raise NotImplementedError(
-        'TODO 1a: take six images and their labels, reshape them to 28x28, title each with '
-        'its label, and draw them with plotting.image_grid(images, titles, rows=2, cols=3) '
-        '(check: pytest --impl student -m task1a)'
+        "TODO 1a: take six images and their labels, reshape them to 28x28, title each with "
+        "its label, and draw them with plotting.image_grid(images, titles, rows=2, cols=3) "
+        "(check: pytest --impl student -m task1a)"
     )
     return plotting.finish(fig, path, show)
 
@@ -61,8 +61,8 @@ def count_labels(labels, num_classes=10):
     """
     # TODO 1b: count the labels per digit 0..num_classes-1 (a loop, or torch.bincount)
     raise NotImplementedError(
-        'TODO 1b: count the labels per digit 0..num_classes-1 (a loop, or torch.bincount) '
-        '(check: pytest --impl student -m task1b)'
+        "TODO 1b: count the labels per digit 0..num_classes-1 (a loop, or torch.bincount) "
+        "(check: pytest --impl student -m task1b)"
     )
 
 
@@ -78,8 +78,8 @@ def choose_loss_function():
     """
     # TODO 4a: return the loss class that combines log-softmax and negative log-likelihood
     raise NotImplementedError(
-        'TODO 4a: return the loss class that combines log-softmax and negative log-likelihood'
-        ' (check: pytest --impl student -m task4a)'
+        "TODO 4a: return the loss class that combines log-softmax and negative log-likelihood"
+        " (check: pytest --impl student -m task4a)"
     )
 
 
@@ -96,9 +96,9 @@ def training_settings(hidden_shape=500, learning_rate=0.001):
     # TODO 4b: FNN parameters for MNIST (784 inputs, 10 classes, the given hidden_shape, ReLU),
     #          and Adam with the given learning rate
     raise NotImplementedError(
-        'TODO 4b: FNN parameters for MNIST (784 inputs, 10 classes, the given hidden_shape, '
-        'ReLU), and Adam with the given learning rate (check: pytest --impl student -m '
-        'task4b)'
+        "TODO 4b: FNN parameters for MNIST (784 inputs, 10 classes, the given hidden_shape, "
+        "ReLU), and Adam with the given learning rate (check: pytest --impl student -m "
+        "task4b)"
     )
 
 
@@ -121,9 +121,9 @@ def plot_predictions(predict, images, labels, path=None, show=False, count=12):
     # TODO 4d: predict the first `count` images, build one title per image with the true and the
     #          predicted label, and draw the images (back in 28x28) with plotting.image_grid
     raise NotImplementedError(
-        'TODO 4d: predict the first `count` images, build one title per image with the true '
-        'and the predicted label, and draw the images (back in 28x28) with '
-        'plotting.image_grid (check: pytest --impl student -m task4d)'
+        "TODO 4d: predict the first `count` images, build one title per image with the true "
+        "and the predicted label, and draw the images (back in 28x28) with "
+        "plotting.image_grid (check: pytest --impl student -m task4d)"
     )
     return plotting.finish(fig, path, show)
 
@@ -187,9 +187,9 @@ def main(argv=None):
     # TODO 4c: make `user = NetworkUser(FNN, loss_function, loader, device=args.device)` and
     #          evaluate the saved run on the test split: `result = user.test_network(run_folder)`
     raise NotImplementedError(
-        'TODO 4c: make `user = NetworkUser(FNN, loss_function, loader, device=args.device)` '
-        'and evaluate the saved run on the test split: `result = '
-        'user.test_network(run_folder)` (check: pytest --impl student -m task4c)'
+        "TODO 4c: make `user = NetworkUser(FNN, loss_function, loader, device=args.device)` "
+        "and evaluate the saved run on the test split: `result = "
+        "user.test_network(run_folder)` (check: pytest --impl student -m task4c)"
     )
 
     if plots:

@@ -73,10 +73,10 @@ def random_affine(images, max_degrees=12.0, max_shift=0.1, scale_range=(0.9, 1.1
     #          p (from _pixel_grid) takes its value from R(angle) @ p / scale - shift, i.e.
     #          source = p @ R.T / scale - shift, of shape (N, 784, 2); return _resample(images, source)
     raise NotImplementedError(
-        'TODO bonus_i: draw an angle, a scale and a shift (x and y) per image; the output '
-        'pixel at p (from _pixel_grid) takes its value from R(angle) @ p / scale - shift, '
-        'i.e. source = p @ R.T / scale - shift, of shape (N, 784, 2); return '
-        '_resample(images, source) (check: pytest --impl student -m bonus_i)'
+        "TODO bonus_i: draw an angle, a scale and a shift (x and y) per image; the output "
+        "pixel at p (from _pixel_grid) takes its value from R(angle) @ p / scale - shift, "
+        "i.e. source = p @ R.T / scale - shift, of shape (N, 784, 2); return "
+        "_resample(images, source) (check: pytest --impl student -m bonus_i)"
     )
 
 
@@ -109,10 +109,10 @@ def elastic_distortion(images, alpha=20.0, sigma=4.0, generator=None):
     #          axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by alpha, and
     #          add it (as (N, 784, 2)) to _pixel_grid; return _resample(images, source)
     raise NotImplementedError(
-        'TODO bonus_i: draw a uniform field in [-1, 1] of shape (N, 2, 28, 28), smooth it '
-        'along both axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by '
-        'alpha, and add it (as (N, 784, 2)) to _pixel_grid; return _resample(images, source) '
-        '(check: pytest --impl student -m bonus_i)'
+        "TODO bonus_i: draw a uniform field in [-1, 1] of shape (N, 2, 28, 28), smooth it "
+        "along both axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by "
+        "alpha, and add it (as (N, 784, 2)) to _pixel_grid; return _resample(images, source) "
+        "(check: pytest --impl student -m bonus_i)"
     )
 
 

@@ -45,8 +45,8 @@ def _dense_layer(input_shape, output_shape, activation_func=None, batch_normaliz
     """
     # TODO 2a: build the linear layer and the optional activation, return them as a Sequential
     raise NotImplementedError(
-        'TODO 2a: build the linear layer and the optional activation, return them as a '
-        'Sequential (check: pytest --impl student -m task2a)'
+        "TODO 2a: build the linear layer and the optional activation, return them as a "
+        "Sequential (check: pytest --impl student -m task2a)"
     )
 
 
@@ -79,9 +79,9 @@ class FNN(torch.nn.Module):
         # TODO 2b: two hidden layers with _dense_layer (the second hidden_shape -> hidden_shape)
         #          and an output layer without activation; store them as attributes
         raise NotImplementedError(
-            'TODO 2b: two hidden layers with _dense_layer (the second hidden_shape -> '
-            'hidden_shape) and an output layer without activation; store them as attributes '
-            '(check: pytest --impl student -m task2b)'
+            "TODO 2b: two hidden layers with _dense_layer (the second hidden_shape -> "
+            "hidden_shape) and an output layer without activation; store them as attributes "
+            "(check: pytest --impl student -m task2b)"
         )
 
     def forward(self, x):
@@ -99,8 +99,8 @@ class FNN(torch.nn.Module):
         """
         # TODO 2c: pass x through the layers built in __init__, in order, and return the result
         raise NotImplementedError(
-            'TODO 2c: pass x through the layers built in __init__, in order, and return the '
-            'result (check: pytest --impl student -m task2c)'
+            "TODO 2c: pass x through the layers built in __init__, in order, and return the "
+            "result (check: pytest --impl student -m task2c)"
         )
 
 
@@ -132,9 +132,9 @@ def make_initializer(scheme="kaiming_normal", bias=0.0):
         # TODO bonus_c: draw module.weight with the chosen scheme (torch.nn.init has one function
         #          per scheme; kaiming with nonlinearity="relu"), and fill module.bias with `bias`
         raise NotImplementedError(
-            'TODO bonus_c: draw module.weight with the chosen scheme (torch.nn.init has one '
-            'function per scheme; kaiming with nonlinearity="relu"), and fill module.bias '
-            'with `bias` (check: pytest --impl student -m bonus_c)'
+            "TODO bonus_c: draw module.weight with the chosen scheme (torch.nn.init has one "
+            "function per scheme; kaiming with nonlinearity=\"relu\"), and fill module.bias "
+            "with `bias` (check: pytest --impl student -m bonus_c)"
         )
 
     return initialize
@@ -175,10 +175,10 @@ class DeepFNN(torch.nn.Module):
         #          each followed by torch.nn.Dropout(dropout) if dropout > 0, then the output layer;
         #          store them all in self.layers as one torch.nn.Sequential
         raise NotImplementedError(
-            'TODO bonus_f: one _dense_layer per hidden size (input_shape -> first size -> '
-            'next ...), each followed by torch.nn.Dropout(dropout) if dropout > 0, then the '
-            'output layer; store them all in self.layers as one torch.nn.Sequential (check: '
-            'pytest --impl student -m bonus_f)'
+            "TODO bonus_f: one _dense_layer per hidden size (input_shape -> first size -> "
+            "next ...), each followed by torch.nn.Dropout(dropout) if dropout > 0, then the "
+            "output layer; store them all in self.layers as one torch.nn.Sequential (check: "
+            "pytest --impl student -m bonus_f)"
         )
 
     def forward(self, x):
@@ -205,8 +205,8 @@ def channel_mean_std(images):
     """
     # TODO bonus_b: scale to [0, 1], then return the mean and the standard deviation as floats
     raise NotImplementedError(
-        'TODO bonus_b: scale to [0, 1], then return the mean and the standard deviation as '
-        'floats (check: pytest --impl student -m bonus_b)'
+        "TODO bonus_b: scale to [0, 1], then return the mean and the standard deviation as "
+        "floats (check: pytest --impl student -m bonus_b)"
     )
 
 

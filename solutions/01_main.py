@@ -14,13 +14,13 @@ import torch
 ### BEGIN SOLUTIONS ONLY
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
 ### END SOLUTIONS ONLY
-from fnn import FNN, DataLoaderFNN  # noqa: E402
-from utils import plotting  # noqa: E402
-from utils.cli import run_cli  # noqa: E402
-from utils.devices import DEVICE_CHOICES  # noqa: E402
-from utils.network_trainer import NetworkTrainer, sum_correct_preds  # noqa: E402
-from utils.network_user import NetworkUser  # noqa: E402
-from utils.runs import RUNS_DIR  # noqa: E402
+from fnn import FNN, DataLoaderFNN
+from utils import plotting
+from utils.cli import run_cli
+from utils.devices import DEVICE_CHOICES
+from utils.network_trainer import NetworkTrainer, sum_correct_preds
+from utils.network_user import NetworkUser
+from utils.runs import RUNS_DIR
 
 
 def show_example_images(images, labels, path=None, show=False):

@@ -4,7 +4,7 @@ No convolutions: a 784-1024-1024-10 network with batch normalisation and a littl
 trained on normalised images that are randomly rotated, scaled, shifted and elastically
 distorted (bonus i) in every epoch, with AdamW and a cosine learning-rate schedule.
 
-    python solutions/bonus_best_fnn.py [--epochs 50] [--seed 0]
+    python solutions/bonus_best_fnn.py [--epochs 80] [--seed 0]
 """
 
 import argparse
@@ -15,30 +15,32 @@ from pathlib import Path
 import torch
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
-from augmentation import Augment  # noqa: E402
-from fnn import DataLoaderFNN, DeepFNN  # noqa: E402
-from utils import plotting  # noqa: E402
-from utils.cli import run_cli  # noqa: E402
-from utils.network_trainer import NetworkTrainer, sum_correct_preds  # noqa: E402
-from utils.network_user import NetworkUser  # noqa: E402
-from utils.runs import RUNS_DIR  # noqa: E402
+from augmentation import Augment
+from fnn import DataLoaderFNN, DeepFNN
+from utils import plotting
+from utils.cli import run_cli
+from utils.network_trainer import NetworkTrainer, sum_correct_preds
+from utils.network_user import NetworkUser
+from utils.runs import RUNS_DIR
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=80)
     parser.add_argument("--hidden", type=int, nargs="+", default=[1024, 1024])
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.002)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=0.003)
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--elastic", type=float, default=0.5, help="share of images distorted elastically")
+    parser.add_argument("--train-val-ratio", type=float, default=0.98)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    loader = DataLoaderFNN(train_val_ratio=0.9, batch_size=args.batch_size, seed=args.seed, normalize=True)
+    loader = DataLoaderFNN(train_val_ratio=args.train_val_ratio, batch_size=args.batch_size, seed=args.seed,
+                           normalize=True)
     mean, std = loader.mean_std
     loader.augment = Augment(elastic_probability=args.elastic, background=-mean / std, seed=args.seed)
     network_params = {"input_shape": 784, "hidden_shapes": args.hidden, "num_classes": 10,

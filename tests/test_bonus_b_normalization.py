@@ -37,3 +37,26 @@ def test_normalized_loader_standardises_the_training_split():
     assert float(images.mean()) == pytest.approx(0.0, abs=1e-3)
     assert float(images.std()) == pytest.approx(1.0, abs=1e-3)
     assert loader.mean_std[0] == pytest.approx(0.1307, abs=1e-3)
+
+
+@pytest.mark.bonus_b
+def test_batch_norm_sits_between_a_bias_free_linear_map_and_the_activation():
+    from fnn import _dense_layer
+
+    layer = _dense_layer(30, 20, torch.nn.ReLU, batch_normalize=True)
+    kinds = [type(m) for m in layer.modules() if not isinstance(m, torch.nn.Sequential)]
+    assert kinds == [torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.ReLU]
+    linear = next(m for m in layer.modules() if isinstance(m, torch.nn.Linear))
+    assert linear.bias is None, "batch norm's shift replaces the bias of the linear map"
+    norm = next(m for m in layer.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    assert norm.num_features == 20
+
+
+@pytest.mark.bonus_b
+def test_fnn_with_batch_norm_has_it_in_both_hidden_layers_only():
+    from fnn import FNN
+
+    model = FNN(784, 100, 10, torch.nn.ReLU, use_batch_norm=True)
+    assert len([m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]) == 2
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.bias is None for m in linears] == [True, True, False], "the output layer keeps its bias"

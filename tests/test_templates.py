@@ -21,8 +21,9 @@ import make_templates  # noqa: E402
 
 TEMPLATE_FILES = tuple(template.relative_to(REPO_ROOT).as_posix()
                        for _, template, _ in make_templates.template_pairs())
-# Subtasks that need more than their own file: 4c trains the student's FNN with the student's trainer.
-NEEDS_OTHER_FILES = {"4c"}
+# Subtasks whose tests need more than their own file: 4c and bonus h train the student's FNN with
+# the student's trainer; bonus i feeds augmentation through the student's DataLoaderFNN.
+NEEDS_OTHER_FILES = {"4c", "bonus_h", "bonus_i"}
 
 
 def tags_in(solution_file):

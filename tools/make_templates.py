@@ -105,7 +105,8 @@ def make_template(source, path="<solution>"):
             message = f"TODO {tag}: {text} (check: {check_hint(tag)})"
             out.append(f"{indent}raise NotImplementedError(")
             for piece in textwrap.wrap(message, width=88 - len(indent), drop_whitespace=False):
-                out.append(f"{indent}    {piece!r}")
+                quoted = piece.replace("\\", "\\\\").replace('"', '\\"')
+                out.append(f'{indent}    "{quoted}"')
             out.append(f"{indent})")
     return "\n".join(out) + "\n"
 

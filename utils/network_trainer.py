@@ -46,8 +46,8 @@ def sum_correct_preds(predicted, target):
     """
     # TODO bonus_a: take the class with the highest score per row, compare with target, count
     raise NotImplementedError(
-        'TODO bonus_a: take the class with the highest score per row, compare with target, '
-        'count (check: pytest --impl student -m bonus_a)'
+        "TODO bonus_a: take the class with the highest score per row, compare with target, "
+        "count (check: pytest --impl student -m bonus_a)"
     )
 
 
@@ -58,8 +58,8 @@ def l1_penalty(model, strength=1e-5):
     """
     # TODO bonus_d: sum |w| over the parameters with p.dim() > 1, times strength
     raise NotImplementedError(
-        'TODO bonus_d: sum |w| over the parameters with p.dim() > 1, times strength (check: '
-        'pytest --impl student -m bonus_d)'
+        "TODO bonus_d: sum |w| over the parameters with p.dim() > 1, times strength (check: "
+        "pytest --impl student -m bonus_d)"
     )
 
 
@@ -67,8 +67,8 @@ def l2_penalty(model, strength=1e-4):
     """Bonus d: ``strength`` times the sum of the squares of all weight matrices."""
     # TODO bonus_d: sum w**2 over the parameters with p.dim() > 1, times strength
     raise NotImplementedError(
-        'TODO bonus_d: sum w**2 over the parameters with p.dim() > 1, times strength (check: '
-        'pytest --impl student -m bonus_d)'
+        "TODO bonus_d: sum w**2 over the parameters with p.dim() > 1, times strength (check: "
+        "pytest --impl student -m bonus_d)"
     )
 
 
@@ -223,7 +223,7 @@ class NetworkTrainer:
         # TODO 3a: start the epoch's training loss at zero (name it train_loss)
         raise NotImplementedError(
             "TODO 3a: start the epoch's training loss at zero (name it train_loss) (check: "
-            'pytest --impl student -m task3a)'
+            "pytest --impl student -m task3a)"
         )
         bar = tqdm(train_batches, desc=f"epoch {epoch}/{num_epochs} train", leave=False,
                    disable=not self.progress, unit="batch")
@@ -235,22 +235,22 @@ class NetworkTrainer:
             #          loss + regularization(model) (bonus d; it is 0 by default); optimizer step
             raise NotImplementedError(
                 "TODO 3b: zero the optimizer's gradients; output = model(input_data); loss = "
-                'criterion(output, target); backward pass on loss + regularization(model) '
-                '(bonus d; it is 0 by default); optimizer step (check: pytest --impl student '
-                '-m task3b)'
+                "criterion(output, target); backward pass on loss + regularization(model) "
+                "(bonus d; it is 0 by default); optimizer step (check: pytest --impl student "
+                "-m task3b)"
             )
             # TODO 3c: add this batch's loss to train_loss so that the epoch's average comes out
             #          right even when the last batch is smaller (loss is a mean over the batch)
             raise NotImplementedError(
                 "TODO 3c: add this batch's loss to train_loss so that the epoch's average "
-                'comes out right even when the last batch is smaller (loss is a mean over the'
-                ' batch) (check: pytest --impl student -m task3c)'
+                "comes out right even when the last batch is smaller (loss is a mean over the"
+                " batch) (check: pytest --impl student -m task3c)"
             )
             correct += count_correct(output.detach(), target)
         # TODO 3c: turn the sum into the average over all training samples (len_train_data)
         raise NotImplementedError(
-            'TODO 3c: turn the sum into the average over all training samples '
-            '(len_train_data) (check: pytest --impl student -m task3c)'
+            "TODO 3c: turn the sum into the average over all training samples "
+            "(len_train_data) (check: pytest --impl student -m task3c)"
         )
         return float(train_loss), int(correct), len_train_data
 
@@ -261,19 +261,19 @@ class NetworkTrainer:
         correct = 0
         # TODO 3a: start the validation loss at zero (name it validation_loss)
         raise NotImplementedError(
-            'TODO 3a: start the validation loss at zero (name it validation_loss) (check: '
-            'pytest --impl student -m task3a)'
+            "TODO 3a: start the validation loss at zero (name it validation_loss) (check: "
+            "pytest --impl student -m task3a)"
         )
         # TODO 3d: put the model into evaluation mode and switch off gradient tracking; then for
         #          each (input_data, target) in val_batches: move both to self.device,
         #          output = model(input_data), add the loss like in 3c, and
         #          correct += count_correct(output, target); finally average like in 3c
         raise NotImplementedError(
-            'TODO 3d: put the model into evaluation mode and switch off gradient tracking; '
-            'then for each (input_data, target) in val_batches: move both to self.device, '
-            'output = model(input_data), add the loss like in 3c, and correct += '
-            'count_correct(output, target); finally average like in 3c (check: pytest --impl '
-            'student -m task3d)'
+            "TODO 3d: put the model into evaluation mode and switch off gradient tracking; "
+            "then for each (input_data, target) in val_batches: move both to self.device, "
+            "output = model(input_data), add the loss like in 3c, and correct += "
+            "count_correct(output, target); finally average like in 3c (check: pytest --impl "
+            "student -m task3d)"
         )
         return float(validation_loss), int(correct), len_val_data
 
