@@ -59,7 +59,6 @@ def test_displaced_inverted_enlarged_mnist_digits_are_read_like_the_originals(mn
     assert agreement >= 0.95, f"only {agreement:.1%} of the digits are read as before"
 
 
-@pytest.mark.bonus_h
 def test_an_empty_image_is_refused_clearly():
     with pytest.raises(HandwritingError, match="empty"):
         prepare_digit(np.full((50, 50), 255, dtype=np.uint8))
