@@ -97,10 +97,12 @@ def main(argv=None):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 0.3 * len(rows) + 1.5))
-    labels = [f"{r['kind'][:8]}: {r['width']}x{r['depth']} {r['activation']}" for r in rows]
+    labels = [f"{'alone' if r['kind'] == 'one at a time' else 'combined'}: {r['width']} wide x {r['depth']} deep, "
+              f"{r['activation']}" for r in rows]
     ax.barh(labels, [r["val_accuracy"] for r in rows], color=["C0" if r["kind"] == "combined" else "C1"
                                                              for r in rows])
-    ax.set_xlim(min(r["val_accuracy"] for r in rows) - 1, 100)
+    accuracies = [r["val_accuracy"] for r in rows]
+    ax.set_xlim(min(accuracies) - 0.5, max(accuracies) + 0.5)
     ax.set_xlabel(f"validation accuracy (%) after {args.epochs} epochs")
     plotting.finish(fig, args.out / "sweep.png")
     print(f"Written: {args.out / 'sweep.csv'}, sweep.md, sweep.png")
