@@ -39,6 +39,11 @@ def to_grey(image):
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise HandwritingError(f"an image must hold numbers, not {array.dtype}.")
     array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise HandwritingError("the image holds NaN or infinite values.")
+    largest = np.abs(array).max() if array.size else 0.0
+    if largest > 1e6:  # only the relative grey values matter; keep the arithmetic far from overflow
+        array = array / largest
     if array.ndim == 3 and array.shape[2] in (3, 4):
         if array.shape[2] == 4:  # transparent parts count as white paper
             alpha = array[..., 3:] / (array[..., 3:].max() or 1)
@@ -46,8 +51,6 @@ def to_grey(image):
         array = array[..., :3].mean(axis=2)
     if array.ndim != 2 or min(array.shape) < 1:
         raise HandwritingError(f"an image must be 2-D grey or RGB(A), got shape {array.shape}.")
-    if not np.isfinite(array).all():
-        raise HandwritingError("the image holds NaN or infinite values.")
     return array
 
 
@@ -127,14 +130,14 @@ def make_predictor(run_folder):
     return predict_digit
 
 
-def draw_pad(predict_digit):
-    """A window to draw a digit with the mouse; the ten probabilities update as you draw."""
+def build_pad(predict_digit):
+    """The drawing-pad figure: a canvas on the left, the ten probabilities on the right.
+
+    Drag with the left mouse button to draw, press ``c`` to clear; the prediction updates with
+    every stroke. Returns the figure and its 280x280 canvas array.
+    """
     import matplotlib.pyplot as plt
 
-    from utils.plotting import has_display
-
-    if not has_display():
-        raise HandwritingError("the drawing pad needs a display; predict image files instead.")
     canvas = np.zeros((280, 280))
     fig, (pad, bars) = plt.subplots(1, 2, figsize=(9, 4.5))
     shown = pad.imshow(canvas, cmap="gray", vmin=0, vmax=1)
@@ -143,6 +146,7 @@ def draw_pad(predict_digit):
     columns = bars.bar(range(10), np.zeros(10))
     bars.set_ylim(0, 1)
     bars.set_xticks(range(10))
+    bars.set_title("prediction: draw a digit")
     state = {"down": False}
 
     def update():
@@ -152,6 +156,10 @@ def draw_pad(predict_digit):
             for column, value in zip(columns, probabilities):
                 column.set_height(float(value))
             bars.set_title(f"prediction: {label} ({float(probabilities[label]):.0%})")
+        else:
+            for column in columns:
+                column.set_height(0.0)
+            bars.set_title("prediction: draw a digit")
         fig.canvas.draw_idle()
 
     def paint(event):
@@ -175,6 +183,18 @@ def draw_pad(predict_digit):
     for name, handler in (("button_press_event", press), ("motion_notify_event", paint),
                           ("button_release_event", release), ("key_press_event", key)):
         fig.canvas.mpl_connect(name, handler)
+    return fig, canvas
+
+
+def draw_pad(predict_digit):
+    """Open the drawing pad in a window (needs a display)."""
+    import matplotlib.pyplot as plt
+
+    from utils.plotting import has_display
+
+    if not has_display():
+        raise HandwritingError("the drawing pad needs a display; predict image files instead.")
+    build_pad(predict_digit)
     plt.show()
 
 

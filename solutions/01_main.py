@@ -16,6 +16,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 ### END SOLUTIONS ONLY
 from fnn import FNN, DataLoaderFNN
 from utils import plotting
+from utils.checks import check_positive_float, check_positive_int, check_ratio
 from utils.cli import run_cli
 from utils.devices import DEVICE_CHOICES
 from utils.network_trainer import NetworkTrainer, sum_correct_preds
@@ -148,6 +149,18 @@ SCHEDULERS = {
 }
 
 
+def plot_mistakes(predict, images, labels, path=None, show=False, count=12):
+    """Test images the network gets wrong, with true and predicted label and its probability."""
+    predicted, probabilities = predict(images)
+    wrong = torch.nonzero(predicted != labels).flatten()[:count]
+    titles = [f"true {int(labels[i])} / pred {int(predicted[i])} ({float(probabilities[i].max()):.0%})"
+              for i in wrong]
+    fig = plotting.image_grid(images[wrong], titles, rows=2, cols=6, title_colors=["red"] * len(wrong),
+                              suptitle=f"{int((predicted != labels).sum())} of {len(labels)} test images "
+                                       "are misclassified; the first ones:")
+    return plotting.finish(fig, path, show)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=12, help="training epochs (default 12)")
@@ -166,7 +179,16 @@ def parse_args(argv=None):
     parser.add_argument("--no-plots", action="store_true", help="make no figures")
     parser.add_argument("--no-show", action="store_true", help="save figures, open no windows")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    checks = [("--epochs", check_positive_int, args.epochs), ("--hidden", check_positive_int, args.hidden),
+              ("--batch-size", check_positive_int, args.batch_size), ("--lr", check_positive_float, args.lr),
+              ("--train-val-ratio", check_ratio, args.train_val_ratio)]
+    for flag, check, value in checks:
+        try:
+            check(flag, value)
+        except (TypeError, ValueError) as error:
+            parser.error(str(error))
+    return args
 
 
 def main(argv=None):
@@ -182,7 +204,7 @@ def main(argv=None):
         show_example_images(images, labels, args.runs_dir / "1a_example_images.png", show)
         counts = {split: count_labels(loader.tensors(split)[1]) for split in ("train", "val", "test")}
         plotting.finish(plotting.label_distribution(counts), args.runs_dir / "1b_label_distribution.png", show)
-        print(f"Data plots: {args.runs_dir / '1a_example_images.png'}, {args.runs_dir / '1b_label_distribution.png'}")
+        print(f"Data plots in {args.runs_dir}: 1a_example_images.png, 1b_label_distribution.png")
 
     loss_function = choose_loss_function()
     settings = training_settings(hidden_shape=args.hidden, learning_rate=args.lr)
@@ -206,14 +228,19 @@ def main(argv=None):
         test_images, test_labels = loader.tensors("test")
         plot_predictions(user.get_predictor(run_folder), test_images, test_labels,
                          run_folder / "4d_predictions.png", show)
+        plot_mistakes(user.get_predictor(run_folder), test_images, test_labels,
+                      run_folder / "4d_mistakes.png", show)
         plotting.finish(plotting.training_curves({"FNN": result["history"]}),
                         run_folder / "training_curves.png", show)
-        print(f"Run plots: {run_folder / '4d_predictions.png'}, {run_folder / 'training_curves.png'}")
+        print(f"Run plots in {run_folder}: 4d_predictions.png, 4d_mistakes.png, training_curves.png")
 
     last = result["history"][-1]
     print(f"After {len(result['history'])} epochs: train loss {last['train_loss']:.4f}, "
           f"validation loss {last['val_loss']:.4f}"
           + (f", validation accuracy {last['val_accuracy']:.2f} %" if last["val_accuracy"] else ""))
+    if last["val_accuracy"] is not None and last["val_accuracy"] < 20:
+        print(f"Hint: {last['val_accuracy']:.0f} % is what guessing gets. Did training diverge? "
+              f"Try a smaller learning rate than {args.lr:g} (0.001 suits Adam).")
     print(f"Test: loss {result['loss']:.4f}, accuracy {result['accuracy']:.2f} %")
     return result
 

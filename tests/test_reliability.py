@@ -117,3 +117,17 @@ def test_a_different_configuration_gets_its_own_folder(tmp_path):
     second = trainer_for(tmp_path, Linear2).train_network(1, {}, optimizer_params={"lr": 0.2})
     third = trainer_for(tmp_path, Linear2).train_network(2, {}, optimizer_params={"lr": 0.1})
     assert len({first, second, third}) == 3
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--lr", "-1"], "--lr must be a finite number > 0"),
+    (["--epochs", "0"], "--epochs must be a whole number > 0"),
+    (["--batch-size", "-3"], "--batch-size must be a whole number > 0"),
+    (["--train-val-ratio", "1.2"], "--train-val-ratio must lie strictly between 0 and 1"),
+    (["--device", "tpu"], "invalid choice: 'tpu'"),
+])
+def test_command_line_flags_are_checked_with_a_message(main_module, capsys, flags, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main_module.parse_args(flags)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
