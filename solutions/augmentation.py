@@ -43,13 +43,14 @@ def _resample(images, source):
             + wy * ((1 - wx) * at(x0, y1) + wx * at(x1, y1)))
 
 
-def random_affine(images, max_degrees=12.0, max_shift=0.1, scale_range=(0.9, 1.1), generator=None):
-    """Rotate, scale and shift every image at random.
+def affine_positions(count, max_degrees=12.0, max_shift=0.1, scale_range=(0.9, 1.1), generator=None,
+                     device="cpu"):
+    """Where each output pixel of ``count`` randomly rotated, scaled and shifted images comes from.
 
     Parameters
     ----------
-    images : torch.Tensor
-        ``(N, 784)`` flattened images (background 0, or the normalised background value).
+    count : int
+        Number of images; each gets its own random angle, scale and shift.
     max_degrees : float
         Rotation angle drawn uniformly from ``[-max_degrees, max_degrees]``.
     max_shift : float
@@ -60,26 +61,23 @@ def random_affine(images, max_degrees=12.0, max_shift=0.1, scale_range=(0.9, 1.1
     Returns
     -------
     torch.Tensor
-        ``(N, 784)``, the transformed images.
+        ``(count, 784, 2)`` source positions (x, y), measured from the image centre like
+        ``_pixel_grid``; ``_resample(images, positions)`` applies them.
     """
-    count = len(images)
-    device = images.device
 
     def uniform(low, high):
         return torch.rand(count, generator=generator).to(device) * (high - low) + low
 
-    # TODO bonus_i: draw an angle, a scale and a shift (x and y) per image; the output pixel at
-    #          p (from _pixel_grid) takes its value from R(angle) @ p / scale - shift, i.e.
-    #          source = p @ R.T / scale - shift, of shape (N, 784, 2); return _resample(images, source)
+    # TODO bonus_i: draw an angle, a scale and a shift (x and y, in pixels) per image; the output
+    #          pixel at p (rows of _pixel_grid) comes from R(angle) @ p / scale - shift, i.e.
+    #          positions = p @ R.T / scale - shift, of shape (count, 784, 2)
     ### BEGIN SOLUTION
     angle = torch.deg2rad(uniform(-max_degrees, max_degrees))
     scale = uniform(*scale_range)
     shift = torch.stack([uniform(-max_shift, max_shift), uniform(-max_shift, max_shift)], dim=1) * SIDE
     cos, sin = torch.cos(angle), torch.sin(angle)
     rotation = torch.stack([torch.stack([cos, -sin], dim=1), torch.stack([sin, cos], dim=1)], dim=1)
-    grid = _pixel_grid(device)
-    source = grid @ rotation.transpose(1, 2) / scale[:, None, None] - shift[:, None, :]
-    return _resample(images, source)
+    return _pixel_grid(device) @ rotation.transpose(1, 2) / scale[:, None, None] - shift[:, None, :]
     ### END SOLUTION
 
 
@@ -90,13 +88,11 @@ def _smoothing_matrix(sigma, device):
     return weights / weights.sum(dim=1, keepdim=True)
 
 
-def elastic_distortion(images, alpha=20.0, sigma=4.0, generator=None):
-    """Simard et al. (2003): move every pixel along a smooth random displacement field.
+def elastic_displacements(count, alpha=20.0, sigma=4.0, generator=None, device="cpu"):
+    """Simard et al. (2003): a smooth random displacement of every pixel, for ``count`` images.
 
     Parameters
     ----------
-    images : torch.Tensor
-        ``(N, 784)`` flattened images.
     alpha : float
         Strength of the displacement, in pixels before smoothing.
     sigma : float
@@ -105,19 +101,28 @@ def elastic_distortion(images, alpha=20.0, sigma=4.0, generator=None):
     Returns
     -------
     torch.Tensor
-        ``(N, 784)``, the distorted images.
+        ``(count, 784, 2)`` displacements (x, y) in pixels, to add to source positions.
     """
-    count, device = len(images), images.device
-    # TODO bonus_i: draw a uniform field in [-1, 1] of shape (N, 2, 28, 28), smooth it along both
-    #          axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by alpha, and
-    #          add it (as (N, 784, 2)) to _pixel_grid; return _resample(images, source)
+    # TODO bonus_i: draw a uniform field in [-1, 1] of shape (count, 2, 28, 28), smooth it along
+    #          both axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by alpha,
+    #          and return it reshaped to (count, 784, 2)
     ### BEGIN SOLUTION
     field = torch.rand(count, 2, SIDE, SIDE, generator=generator).to(device) * 2 - 1
     smooth = _smoothing_matrix(sigma, device)
     field = smooth @ field @ smooth.T * alpha
-    displacement = field.reshape(count, 2, SIDE * SIDE).transpose(1, 2)
-    return _resample(images, _pixel_grid(device) + displacement)
+    return field.reshape(count, 2, SIDE * SIDE).transpose(1, 2)
     ### END SOLUTION
+
+
+def random_affine(images, generator=None, **affine):
+    """Rotate, scale and shift every image of ``(N, 784)`` at random (see ``affine_positions``)."""
+    return _resample(images, affine_positions(len(images), generator=generator, device=images.device, **affine))
+
+
+def elastic_distortion(images, alpha=20.0, sigma=4.0, generator=None):
+    """Distort every image of ``(N, 784)`` elastically (see ``elastic_displacements``)."""
+    moves = elastic_displacements(len(images), alpha, sigma, generator=generator, device=images.device)
+    return _resample(images, _pixel_grid(images.device) + moves)
 
 
 class Augment:
@@ -134,10 +139,12 @@ class Augment:
         self.generator = torch.Generator().manual_seed(seed)
 
     def __call__(self, images):
-        shifted = images - self.background
-        shifted = random_affine(shifted, generator=self.generator, **self.affine)
+        count = len(images)
+        positions = affine_positions(count, generator=self.generator, device=images.device, **self.affine)
         if self.elastic_probability > 0:
-            chosen = torch.rand(len(images), generator=self.generator) < self.elastic_probability
+            chosen = torch.rand(count, generator=self.generator) < self.elastic_probability
             if chosen.any():
-                shifted[chosen] = elastic_distortion(shifted[chosen], generator=self.generator)
-        return shifted + self.background
+                positions[chosen] += elastic_displacements(int(chosen.sum()), generator=self.generator,
+                                                           device=images.device)
+        # One resampling for both distortions: cheaper, and only one round of interpolation blur.
+        return _resample(images - self.background, positions) + self.background
