@@ -90,6 +90,13 @@ class ProgressReporter:
         self.config = config
         self.progress = Progress()
 
+    def pytest_sessionstart(self, session):
+        # In student mode the table below is the summary; pytest's list of failed tests
+        # (-ra) would only repeat it in a longer form.
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if self.config.getoption("impl") == "student" and reporter is not None:
+            reporter.reportchars = ""
+
     def pytest_runtest_logreport(self, report):
         if hasattr(report, "subtasks"):
             self.progress.add(report)

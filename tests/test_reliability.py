@@ -131,3 +131,28 @@ def test_command_line_flags_are_checked_with_a_message(main_module, capsys, flag
         main_module.parse_args(flags)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_in_the_main_script_saves_the_finished_epoch(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "solutions" / "01_main.py"
+    process = subprocess.Popen(
+        [sys.executable, "-u", str(script), "--epochs", "6", "--no-plots", "--no-progress",
+         "--runs-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
+    for line in process.stdout:
+        if line.startswith("epoch 1/6"):
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "Interrupted after" in err and "saved in" in err
+    (record_path,) = tmp_path.glob("*/run.json")
+    record = json.loads(record_path.read_text())
+    assert record["status"] == "interrupted" and record["epochs_done"] >= 1
