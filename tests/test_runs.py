@@ -85,3 +85,17 @@ def test_a_missing_run_says_how_to_make_one(tmp_path):
     user = NetworkUser(Tiny, torch.nn.CrossEntropyLoss, data_loader=None, device="cpu")
     with pytest.raises(RunError, match="No trained run .* python 01_main.py"):
         user.load(tmp_path / "nothing-here")
+
+
+def test_a_penalty_with_settings_gets_the_same_name_in_every_process():
+    from functools import partial
+
+    from utils.network_trainer import l2_penalty
+
+    from utils.runs import describe
+
+    penalty = partial(l2_penalty, strength=1e-4)
+    assert "0x" not in json.dumps(describe(penalty)), "no memory address may enter the description"
+    first = run_name(dict(config(width=4), regularization=penalty))
+    other = run_name(dict(config(width=4), regularization=partial(l2_penalty, strength=1e-3)))
+    assert first != other

@@ -41,13 +41,16 @@ class NetworkUser:
         network_params : dict, optional
             Checked against the saved parameters; leave out to use the saved ones.
         """
+        return self._load(run_folder, network_params)[0]
+
+    def _load(self, run_folder, network_params):
         record = load_record(run_folder)
         if network_params is None:
             network_params = restore(record["network_params"])
         check_params_match(record, self.network_class, network_params)
         model = self.network_class(**network_params)
         load_weights(run_folder, model)
-        return model.to(self.device).eval()
+        return model.to(self.device).eval(), record
 
     def test_network(self, run_folder, network_params=None, loss_params=None, split="test"):
         """Loss and accuracy of a trained run on the test split (or another split).
@@ -58,7 +61,7 @@ class NetworkUser:
             ``loss``, ``accuracy`` (percent), ``num_samples``, and the run's ``history``
             (per-epoch training and validation metrics) for comparison and plots.
         """
-        model = self.load(run_folder, network_params)
+        model, record = self._load(run_folder, network_params)
         criterion = self.loss_function(**(loss_params or {}))
         total_loss, correct, count = 0.0, 0, 0
         with torch.no_grad():
@@ -68,7 +71,6 @@ class NetworkUser:
                 total_loss += criterion(output, labels).item() * len(labels)
                 correct += (output.argmax(dim=1) == labels).sum().item()
                 count += len(labels)
-        record = load_record(run_folder)
         return {
             "loss": total_loss / count,
             "accuracy": 100.0 * correct / count,

@@ -13,6 +13,7 @@ saving never leaves a half-written checkpoint behind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -36,6 +37,8 @@ class RunError(RuntimeError):
 
 def describe(value):
     """A JSON-friendly, stable description of a parameter value (classes become dotted names)."""
+    if isinstance(value, functools.partial):  # its repr holds a memory address, which is not stable
+        return {"partial": describe(value.func), "keywords": describe(value.keywords)}
     if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
         return {"class": f"{value.__module__}.{value.__qualname__}"}
     if isinstance(value, dict):
