@@ -34,6 +34,8 @@ def main(argv=None):
     parser.add_argument("--elastic", type=float, default=0.5, help="share of images distorted elastically")
     parser.add_argument("--train-val-ratio", type=float, default=0.98)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ensemble", type=int, default=1,
+                        help="train this many networks (seeds seed, seed+1, ...) and average their probabilities")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     args = parser.parse_args(argv)
@@ -45,17 +47,27 @@ def main(argv=None):
     loader.augment = Augment(elastic_probability=args.elastic, background=-mean / std, seed=args.seed)
     network_params = {"input_shape": 784, "hidden_shapes": args.hidden, "num_classes": 10,
                       "activation_func": torch.nn.ReLU, "use_batch_norm": True, "dropout": args.dropout}
-    trainer = NetworkTrainer(DeepFNN, torch.nn.CrossEntropyLoss, torch.optim.AdamW,
-                             torch.optim.lr_scheduler.CosineAnnealingLR, data_loader=loader,
-                             folder=args.runs_dir, device=args.device, seed=args.seed)
-    run = trainer.train_network(args.epochs, network_params,
-                                optimizer_params={"lr": args.lr, "weight_decay": 0.01},
-                                scheduler_params={"T_max": args.epochs}, sum_correct_preds=sum_correct_preds)
-    result = NetworkUser(DeepFNN, torch.nn.CrossEntropyLoss, loader, device=args.device).test_network(run)
-    plotting.finish(plotting.training_curves({"best FNN": result["history"]}), run / "training_curves.png")
+    user = NetworkUser(DeepFNN, torch.nn.CrossEntropyLoss, loader, device=args.device)
+    test_images, test_labels = loader.tensors("test")
+    probabilities = 0
+    for member in range(args.ensemble):
+        trainer = NetworkTrainer(DeepFNN, torch.nn.CrossEntropyLoss, torch.optim.AdamW,
+                                 torch.optim.lr_scheduler.CosineAnnealingLR, data_loader=loader,
+                                 folder=args.runs_dir, device=args.device, seed=args.seed + member)
+        run = trainer.train_network(args.epochs, network_params,
+                                    optimizer_params={"lr": args.lr, "weight_decay": 0.01},
+                                    scheduler_params={"T_max": args.epochs}, sum_correct_preds=sum_correct_preds)
+        result = user.test_network(run)
+        plotting.finish(plotting.training_curves({"best FNN": result["history"]}), run / "training_curves.png")
+        print(f"Network {member + 1}: test accuracy {result['accuracy']:.2f} %")
+        probabilities = probabilities + user.get_predictor(run)(test_images)[1]
+    accuracy = 100 * float((probabilities.argmax(dim=1) == test_labels).float().mean())
     minutes = (time.perf_counter() - started) / 60
-    print(f"Time: {minutes:.1f} min in all (data, {args.epochs} epochs, test)")
-    print(f"Test: loss {result['loss']:.4f}, accuracy {result['accuracy']:.2f} %")
+    print(f"Time: {minutes:.1f} min in all (data, {args.ensemble} x {args.epochs} epochs, test)")
+    if args.ensemble > 1:
+        print(f"Test: accuracy {accuracy:.2f} % (average of {args.ensemble} networks)")
+    else:
+        print(f"Test: loss {result['loss']:.4f}, accuracy {result['accuracy']:.2f} %")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,6 @@ def test_a_penalty_with_settings_gets_the_same_name_in_every_process():
     from functools import partial
 
     from utils.network_trainer import l2_penalty
-
     from utils.runs import describe
 
     penalty = partial(l2_penalty, strength=1e-4)
