@@ -148,3 +148,36 @@ class Augment:
                                                            device=images.device)
         # One resampling for both distortions: cheaper, and only one round of interpolation blur.
         return _resample(images - self.background, positions) + self.background
+
+
+def main():
+    """Write runs/bonus_i_augmentation.png: training images beside augmented copies of them."""
+    import sys
+    from pathlib import Path
+
+    ### BEGIN SOLUTIONS ONLY
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
+    ### END SOLUTIONS ONLY
+    from fnn import DataLoaderFNN
+    from utils import plotting
+    from utils.runs import RUNS_DIR
+
+    images, labels = DataLoaderFNN().tensors("train")
+    images = images[:8]
+    generator = torch.Generator().manual_seed(0)
+    rows = {
+        "original": images,
+        "affine": random_affine(images, generator=generator),
+        "elastic": elastic_distortion(images, generator=generator),
+        "both": Augment(elastic_probability=1.0)(images),
+    }
+    titles = [f"{name} {int(label)}" for name in rows for label in labels[:8]]
+    fig = plotting.image_grid(torch.cat(list(rows.values())), titles, rows=4, cols=8,
+                              suptitle="Each row: the same eight training digits, augmented differently")
+    path = RUNS_DIR / "bonus_i_augmentation.png"
+    plotting.finish(fig, path, show=True)
+    print(f"Written: {path}")
+
+
+if __name__ == "__main__":
+    main()
