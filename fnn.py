@@ -291,7 +291,8 @@ class DataLoaderFNN:
                "reshape. Check with: pytest --impl student -m task2d")
         if not isinstance(first, torch.Tensor):
             raise NotImplementedError(
-                f"TODO 2d: the transform returns a {type(first).__name__}, not a tensor.\n{fix}")
+                "TODO 2d: uncomment ToTensor() and the reshape in DataLoaderFNN.__init__ (fnn.py); "
+                f"the transform still returns {type(first).__name__} objects, not tensors.\n{fix}")
         if first.shape != (IMAGE_SIDE * IMAGE_SIDE,):
             raise ValueError("DataLoaderFNN's transform must turn each 28x28 image into a tensor "
                              f"of shape (784,), but it returns shape {tuple(first.shape)}.\n{fix}")
