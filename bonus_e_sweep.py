@@ -19,7 +19,7 @@ from fnn import DataLoaderFNN, DeepFNN
 from utils import plotting
 from utils.cli import run_cli
 from utils.network_trainer import NetworkTrainer, sum_correct_preds
-from utils.runs import RUNS_DIR
+from utils.runs import RUNS_DIR, load_record
 
 DEFAULT = {"width": 500, "depth": 2, "activation": "ReLU"}
 SMALL_GRID = {"width": [128, 500], "depth": [1, 2, 3], "activation": ["ReLU", "Tanh"]}
@@ -67,9 +67,9 @@ def main(argv=None):
                   "activation_func": getattr(torch.nn, config["activation"])}
         trainer = NetworkTrainer(DeepFNN, torch.nn.CrossEntropyLoss, torch.optim.Adam, data_loader=loader,
                                  folder=args.out / "runs", progress=False)
-        history = trainer.train_network(args.epochs, params, optimizer_params={"lr": 0.001},
-                                        sum_correct_preds=sum_correct_preds)
-        last = __import__("json").loads((history / "run.json").read_text())["history"][-1]
+        run = trainer.train_network(args.epochs, params, optimizer_params={"lr": 0.001},
+                                    sum_correct_preds=sum_correct_preds)
+        last = load_record(run)["history"][-1]
         rows.append(dict(config, val_accuracy=round(last["val_accuracy"], 2),
                          seconds_per_epoch=round(last["seconds"], 2)))
     args.out.mkdir(parents=True, exist_ok=True)
