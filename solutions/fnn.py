@@ -169,11 +169,15 @@ class DeepFNN(torch.nn.Module):
         Batch normalisation in every hidden layer (see ``_dense_layer``).
     dropout : float
         Probability of zeroing a hidden activation during training (0 switches dropout off).
+    bfloat16 : bool
+        Compute the layers in bfloat16 (mixed precision; weights and outputs stay float32).
+        Matrix products run about twice as fast on CPUs with AVX-512 BF16 and on recent GPUs.
     """
 
     def __init__(self, input_shape=784, hidden_shapes=(500, 500), num_classes=10,
-                 activation_func=torch.nn.ReLU, use_batch_norm=False, dropout=0.0):
+                 activation_func=torch.nn.ReLU, use_batch_norm=False, dropout=0.0, bfloat16=False):
         super().__init__()
+        self.bfloat16 = bool(bfloat16)
         hidden_shapes = list(hidden_shapes)
         if not hidden_shapes:
             raise ValueError("hidden_shapes needs at least one layer size, e.g. [500, 500].")
@@ -196,6 +200,9 @@ class DeepFNN(torch.nn.Module):
         ### END SOLUTION
 
     def forward(self, x):
+        if self.bfloat16 and x.device.type in ("cpu", "cuda"):
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                return self.layers(x).float()
         return self.layers(x)
 
 

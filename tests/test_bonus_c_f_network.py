@@ -71,3 +71,16 @@ def test_dropout_and_batch_norm_options():
     assert len([m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]) == 2
     with pytest.raises(ValueError, match="at least one"):
         DeepFNN(20, [], 3)
+
+
+def test_bfloat16_option_gives_float32_scores_close_to_the_float32_network():
+    torch.manual_seed(0)
+    exact = DeepFNN(784, [256, 256], 10, torch.nn.ReLU, use_batch_norm=True).eval()
+    fast = DeepFNN(784, [256, 256], 10, torch.nn.ReLU, use_batch_norm=True, bfloat16=True).eval()
+    fast.load_state_dict(exact.state_dict())
+    images = torch.rand(64, 784)
+    scores = fast(images)
+    assert scores.dtype == torch.float32
+    assert torch.allclose(scores, exact(images), atol=0.1)
+    scores.sum().backward()
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in fast.parameters())
