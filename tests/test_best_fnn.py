@@ -1,0 +1,22 @@
+"""The best-network command (solutions/bonus_best_fnn.py) runs end to end on real MNIST.
+
+A tiny, one-epoch version of it: the full command takes about ten minutes.
+"""
+
+import importlib
+import re
+
+import pytest
+
+
+@pytest.mark.slow
+def test_a_short_run_trains_evaluates_with_copies_and_reports(tmp_path, capsys):
+    best = importlib.import_module("bonus_best_fnn")
+    best.main(["--epochs", "1", "--hidden", "64", "--test-copies", "2", "--runs-dir", str(tmp_path)])
+    lines = capsys.readouterr().out.strip().splitlines()
+    network = re.search(r"Network 1: test accuracy ([\d.]+) %, ([\d.]+) % averaged over 2", "\n".join(lines))
+    assert network, "a line per network with its plain and averaged accuracy"
+    final = re.fullmatch(r"Test: accuracy ([\d.]+) % \(each digit and 2 shifted copies\)", lines[-1])
+    assert final and float(final.group(1)) == float(network.group(2))
+    assert 85.0 < float(final.group(1)) <= 100.0
+    assert list(tmp_path.glob("*/training_curves.png"))
