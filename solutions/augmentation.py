@@ -175,12 +175,11 @@ def averaged_over_copies(probabilities_of, images, copies=8, background=0.0, see
     torch.Tensor
         ``(N, classes)`` probabilities, averaged over ``copies + 1`` versions of every image.
     """
-    generator = torch.Generator().manual_seed(seed)
+    shifted_copy = Augment(elastic_probability=0.0, background=background, seed=seed, max_degrees=max_degrees,
+                           max_shift=max_shift, scale_range=scale_range)
     total = probabilities_of(images)
     for _ in range(copies):
-        positions = affine_positions(len(images), max_degrees, max_shift, scale_range, generator=generator,
-                                     device=images.device)
-        total = total + probabilities_of(_resample(images - background, positions) + background)
+        total = total + probabilities_of(shifted_copy(images))
     return total / (copies + 1)
 
 

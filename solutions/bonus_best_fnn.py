@@ -95,7 +95,7 @@ def _probabilities(user, run):
 
 
 def _accuracy(probabilities, labels):
-    return 100 * float((probabilities.argmax(dim=1) == labels).float().mean())
+    return 100 * float(sum_correct_preds(probabilities, labels)) / len(labels)
 
 
 if __name__ == "__main__":
