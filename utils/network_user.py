@@ -1,13 +1,58 @@
-"""Use a trained run: evaluate it on the test split, or predict digits (provided, complete)."""
+"""Use a trained run: evaluate it on the test split, or predict digits (provided, complete).
+
+A run folder may come from someone else: its files are checked before anything is built from
+them (see ``utils/runs.py``), and whatever is wrong with them is a ``RunError`` that says so.
+"""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import torch
 
+from utils import runs
 from utils.devices import pick_device
-from utils.runs import check_params_match, load_record, load_weights, restore
+from utils.errors import ArgumentError, ArgumentTypeError, CourseError, DataError, RunError
+from utils.runs import check_params_match, load_record, load_weights, read_weights, restore
+
+
+def _check_network_class(network_class):
+    if isinstance(network_class, type) and issubclass(network_class, torch.nn.Module):
+        return network_class
+    if isinstance(network_class, torch.nn.Module):
+        name = type(network_class).__name__
+        raise ArgumentTypeError(f"network_class must be a class, not a network already built: pass {name}, "
+                                f"not {name}(); NetworkUser builds it with the saved network_params.")
+    if isinstance(network_class, str):
+        raise ArgumentTypeError(f"network_class must be the class itself, not its name: pass "
+                                f"{network_class.rsplit('.', 1)[-1]} (e.g. from fnn import FNN), "
+                                f"not '{network_class}'.")
+    raise ArgumentTypeError(f"network_class must be a subclass of torch.nn.Module such as FNN; got "
+                            f"{network_class!r} ({type(network_class).__name__}).")
+
+
+def _check_loss_function(loss_function):
+    if isinstance(loss_function, torch.nn.Module):
+        name = type(loss_function).__name__
+        raise ArgumentTypeError(f"loss_function must be the loss class, not a loss already built: pass "
+                                f"torch.nn.{name}, not torch.nn.{name}().")
+    if isinstance(loss_function, str) or not callable(loss_function):
+        raise ArgumentTypeError(f"loss_function must be a loss class such as torch.nn.CrossEntropyLoss; "
+                                f"got {loss_function!r} ({type(loss_function).__name__}).")
+    return loss_function
+
+
+def _check_data_loader(data_loader):
+    if data_loader is None:
+        return None
+    if isinstance(data_loader, type):
+        name = data_loader.__name__
+        raise ArgumentTypeError(f"data_loader must be a data loader, not its class: pass {name}(), not {name}.")
+    if not callable(data_loader):
+        raise ArgumentTypeError(f"data_loader must be callable as data_loader('test'), e.g. DataLoaderFNN(); "
+                                f"got {data_loader!r} ({type(data_loader).__name__}).")
+    return data_loader
 
 
 class NetworkUser:
@@ -16,19 +61,20 @@ class NetworkUser:
     Parameters
     ----------
     network_class : type of torch.nn.Module
-        The class the run was trained with, e.g. ``FNN``.
+        The class the run was trained with, e.g. ``FNN`` (the class, not ``FNN()``).
     loss_function : type
         Loss class for the test loss, e.g. ``torch.nn.CrossEntropyLoss``.
-    data_loader : callable
-        ``data_loader("test")`` gives the test batches, e.g. a ``DataLoaderFNN``.
+    data_loader : callable, optional
+        ``data_loader("test")`` gives the test batches, e.g. a ``DataLoaderFNN()``; only needed
+        by ``test_network``.
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``.
     """
 
     def __init__(self, network_class, loss_function, data_loader, device="auto"):
-        self.network_class = network_class
-        self.loss_function = loss_function
-        self.data_loader = data_loader
+        self.network_class = _check_network_class(network_class)
+        self.loss_function = _check_loss_function(loss_function)
+        self.data_loader = _check_data_loader(data_loader)
         self.device = pick_device(device)
 
     def load(self, run_folder, network_params=None):
@@ -40,17 +86,58 @@ class NetworkUser:
             What ``NetworkTrainer.train_network`` returned.
         network_params : dict, optional
             Checked against the saved parameters; leave out to use the saved ones.
+
+        Raises
+        ------
+        RunError
+            When the run folder is missing, damaged, or does not fit ``network_class``.
         """
         return self._load(run_folder, network_params)[0]
 
     def _load(self, run_folder, network_params):
         record = load_record(run_folder)
+        source = Path(run_folder) / runs.RECORD_FILE
+        saved_params = restore(record["network_params"], "network_params", source)
         if network_params is None:
-            network_params = restore(record["network_params"])
-        check_params_match(record, self.network_class, network_params)
-        model = self.network_class(**network_params)
-        load_weights(run_folder, model)
+            network_params = saved_params
+        elif not isinstance(network_params, dict):
+            raise ArgumentTypeError(f"network_params must be a dict of {self.network_class.__name__}'s "
+                                    f"keyword arguments, or None for the saved ones; got {network_params!r}.")
+        check_params_match(record, self.network_class, network_params, saved_params)
+        state = read_weights(run_folder)  # checked before anything is built from the record
+        model = self._build(network_params, source, state, Path(run_folder))
+        load_weights(run_folder, model, state)
         return model.to(self.device).eval(), record
+
+    def _build(self, network_params, source, state, run_folder):
+        """``network_class(**network_params)``: the parameters are those saved in ``source``."""
+        name = self.network_class.__name__
+
+        def unusable(reason):
+            return RunError(f"{source} holds network_params that {name} cannot be built with ({reason}). "
+                            f"Pass the network class the run was trained with. {runs.TRAIN_AGAIN}")
+
+        try:
+            inspect.signature(self.network_class).bind(**network_params)
+        except TypeError as error:
+            raise unusable(error) from error
+        except ValueError:  # no signature to check (a C extension class): building will tell
+            pass
+        # Built first on the "meta" device, which allocates nothing: a record that asks for a
+        # network far larger than the weights file is refused before any memory is used.
+        try:
+            with torch.device("meta"):
+                probe = self.network_class(**network_params)
+        except Exception:  # noqa: BLE001 - the real build below reports whatever is wrong
+            probe = None
+        if probe is not None:
+            runs.check_weights_fit(run_folder / runs.WEIGHTS_FILE, probe.state_dict(), state)
+        try:
+            return self.network_class(**network_params)
+        except CourseError as error:  # the network's own argument checks: say where the values came from
+            raise unusable(error) from error
+        except (TypeError, ValueError, OverflowError, RuntimeError, MemoryError) as error:
+            raise unusable(f"{type(error).__name__}: {error}") from error
 
     def test_network(self, run_folder, network_params=None, loss_params=None, split="test"):
         """Loss and accuracy of a trained run on the test split (or another split).
@@ -61,6 +148,9 @@ class NetworkUser:
             ``loss``, ``accuracy`` (percent), ``num_samples``, and the run's ``history``
             (per-epoch training and validation metrics) for comparison and plots.
         """
+        if self.data_loader is None:
+            raise ArgumentError("test_network needs data: build NetworkUser with a data_loader, "
+                                "e.g. NetworkUser(FNN, torch.nn.CrossEntropyLoss, DataLoaderFNN()).")
         model, record = self._load(run_folder, network_params)
         criterion = self.loss_function(**(loss_params or {}))
         total_loss, correct, count = 0.0, 0, 0
@@ -71,6 +161,9 @@ class NetworkUser:
                 total_loss += criterion(output, labels).item() * len(labels)
                 correct += (output.argmax(dim=1) == labels).sum().item()
                 count += len(labels)
+        if count == 0:
+            raise DataError(f"the {split!r} split of the data_loader holds no images, so there is nothing to "
+                            "test on; check the data loader's settings (train_val_ratio, the MNIST files).")
         return {
             "loss": total_loss / count,
             "accuracy": 100.0 * correct / count,
@@ -81,7 +174,11 @@ class NetworkUser:
         }
 
     def get_predictor(self, run_folder, network_params=None):
-        """A function ``images (N, 784) -> (predicted labels (N,), probabilities (N, classes))``."""
+        """A function ``images (N, 784) -> (predicted labels (N,), probabilities (N, classes))``.
+
+        The probabilities are the softmax of the network's scores: true probabilities only for a
+        run trained with ``CrossEntropyLoss``.
+        """
         model = self.load(run_folder, network_params)
 
         def predict(images):
