@@ -1,4 +1,4 @@
-# Your file to fill in: the TODOs below. Generated from solutions/augmentation.py by tools/make_templates.py.
+# Your file: fill in its TODOs. (Generated from the reference, solutions/augmentation.py.)
 """Bonus i: data augmentation - new training images from old ones, a whole batch at a time.
 
 Each function takes flattened images ``(batch, 784)`` and returns a batch of the same shape,
@@ -69,12 +69,7 @@ def affine_positions(count, max_degrees=12.0, max_shift=0.1, scale_range=(0.9, 1
     # TODO bonus_i: draw an angle, a scale and a shift (x and y, in pixels) per image; the output
     #          pixel at p (rows of _pixel_grid) comes from R(angle) @ p / scale - shift, i.e.
     #          positions = p @ R.T / scale - shift, of shape (count, 784, 2)
-    raise NotImplementedError(
-        "TODO bonus_i: draw an angle, a scale and a shift (x and y, in pixels) per image; the"
-        " output pixel at p (rows of _pixel_grid) comes from R(angle) @ p / scale - shift, "
-        "i.e. positions = p @ R.T / scale - shift, of shape (count, 784, 2) (check: pytest "
-        "--impl student -m bonus_i)"
-    )
+    raise NotImplementedError("TODO bonus_i")
 
 
 def _smoothing_matrix(sigma, device):
@@ -102,12 +97,7 @@ def elastic_displacements(count, alpha=20.0, sigma=4.0, generator=None, device="
     # TODO bonus_i: draw a uniform field in [-1, 1] of shape (count, 2, 28, 28), smooth it along
     #          both axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by alpha,
     #          and return it reshaped to (count, 784, 2)
-    raise NotImplementedError(
-        "TODO bonus_i: draw a uniform field in [-1, 1] of shape (count, 2, 28, 28), smooth it"
-        " along both axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by "
-        "alpha, and return it reshaped to (count, 784, 2) (check: pytest --impl student -m "
-        "bonus_i)"
-    )
+    raise NotImplementedError("TODO bonus_i")
 
 
 def random_affine(images, generator=None, **affine):

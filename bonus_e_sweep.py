@@ -1,4 +1,4 @@
-# Your file to fill in: the TODOs below. Generated from solutions/bonus_e_sweep.py by tools/make_templates.py.
+# Your file: fill in its TODOs. (Generated from the reference, solutions/bonus_e_sweep.py.)
 """Bonus e: how width, depth and the hidden activation change the result, alone and together.
 
     python bonus_e_sweep.py            # small grid, 2 epochs each (a few minutes)
@@ -46,12 +46,7 @@ def sweep_configs(grid, default=DEFAULT):
     # TODO bonus_e: for each factor and each of its values, the default with only that factor
     #          changed (kind "one at a time"); then every combination of all factors
     #          (itertools.product; kind "combined") that is not already in the list
-    raise NotImplementedError(
-        "TODO bonus_e: for each factor and each of its values, the default with only that "
-        "factor changed (kind \"one at a time\"); then every combination of all factors "
-        "(itertools.product; kind \"combined\") that is not already in the list (check: pytest "
-        "--impl student -m bonus_e)"
-    )
+    raise NotImplementedError("TODO bonus_e")
 
 
 def main(argv=None):

@@ -1,14 +1,16 @@
-# Your file to fill in: the TODOs below. Generated from solutions/handwriting.py by tools/make_templates.py.
+# Your file: fill in its TODOs. (Generated from the reference, solutions/handwriting.py.)
 """Bonus h: can the network read your handwriting?
 
-Draw a digit (paint, gimp, a photo of paper), then::
+Draw a digit (paint, gimp, a tablet app, a photo of paper), then::
 
     python handwriting.py my_seven.png another.jpg     # predict image files
     python handwriting.py --draw                       # draw with the mouse, see the prediction
 
 The image is prepared the way MNIST was made: cropped to the ink, scaled into a 20x20 box
 keeping its aspect ratio, and centred by its centre of mass in a 28x28 frame, white ink on
-black. The newest run in runs/ is used unless ``--run`` names one.
+black. The complete FNN run trained with cross entropy that has the best validation accuracy
+reads it, unless ``--run`` names one. Reading the files (transparent, 16-bit, palette PNGs,
+photos) and the drawing pad are provided in utils/digit_images.py and utils/drawing_pad.py.
 """
 
 import argparse
@@ -20,38 +22,17 @@ import torch
 from PIL import Image
 
 from fnn import FNN
+from utils import drawing_pad
 from utils.cli import run_cli
+from utils.digit_images import load_image, to_grey
+from utils.errors import HandwritingError
 from utils.network_user import NetworkUser
-from utils.runs import RUNS_DIR, WEIGHTS_FILE
+from utils.runs import RUNS_DIR, best_classification_run, classification_runs, is_cross_entropy, load_record
+
+__all__ = ["HandwritingError", "build_pad", "draw_pad", "load_image", "main", "make_predictor",
+           "prepare_digit", "to_grey"]
 
 BOX, FRAME = 20, 28
-
-
-class HandwritingError(ValueError):
-    """An image that cannot be read as a digit: unreadable, empty, or of an unusable shape."""
-
-
-def to_grey(image):
-    """Any 2-D (grey) or 3-D (RGB / RGBA) array of numbers -> float64 grey values, 2-D."""
-    array = np.asarray(image)
-    if array.dtype == bool:
-        array = array.astype(np.float64)
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise HandwritingError(f"an image must hold numbers, not {array.dtype}.")
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise HandwritingError("the image holds NaN or infinite values.")
-    largest = np.abs(array).max() if array.size else 0.0
-    if largest > 1e6:  # only the relative grey values matter; keep the arithmetic far from overflow
-        array = array / largest
-    if array.ndim == 3 and array.shape[2] in (3, 4):
-        if array.shape[2] == 4:  # transparent parts count as white paper
-            alpha = array[..., 3:] / (array[..., 3:].max() or 1)
-            array = array[..., :3] * alpha + array[..., :3].max() * (1 - alpha)
-        array = array[..., :3].mean(axis=2)
-    if array.ndim != 2 or min(array.shape) < 1:
-        raise HandwritingError(f"an image must be 2-D grey or RGB(A), got shape {array.shape}.")
-    return array
 
 
 def prepare_digit(image):
@@ -89,33 +70,7 @@ def prepare_digit(image):
     #          that its longer side is 20 pixels, keeping the aspect ratio; paste it into a
     #          28x28 zero frame so that its centre of mass lands at (14, 14) (shift = round(14 - com),
     #          clipped so the digit stays inside); return it as a float32 tensor
-    raise NotImplementedError(
-        "TODO bonus_h: crop `ink` to the rows and columns that hold ink; resize it (PIL, "
-        "bilinear) so that its longer side is 20 pixels, keeping the aspect ratio; paste it "
-        "into a 28x28 zero frame so that its centre of mass lands at (14, 14) (shift = "
-        "round(14 - com), clipped so the digit stays inside); return it as a float32 tensor "
-        "(check: pytest --impl student -m bonus_h)"
-    )
-
-
-def load_image(path):
-    """Read an image file (PNG, JPEG, ...) as an array, with a clear error if it cannot be read."""
-    path = Path(path)
-    if not path.is_file():
-        raise HandwritingError(f"no image file at {path}.")
-    try:
-        with Image.open(path) as picture:
-            return np.asarray(picture.convert("RGBA" if "A" in picture.getbands() else "L"))
-    except (OSError, ValueError) as error:
-        raise HandwritingError(f"{path} is not an image this program can read ({error}); "
-                               "save it as PNG or JPEG.") from error
-
-
-def newest_run(runs_dir=RUNS_DIR):
-    runs = sorted(runs_dir.glob(f"FNN-*/{WEIGHTS_FILE}"), key=lambda path: path.stat().st_mtime)
-    if not runs:
-        raise HandwritingError(f"no trained FNN in {runs_dir}; train one first: python 01_main.py")
-    return runs[-1].parent
+    raise NotImplementedError("TODO bonus_h")
 
 
 def make_predictor(run_folder):
@@ -130,94 +85,74 @@ def make_predictor(run_folder):
     return predict_digit
 
 
-def build_pad(predict_digit):
-    """The drawing-pad figure: a canvas on the left, the ten probabilities on the right.
-
-    Drag with the left mouse button to draw, press ``c`` to clear; the prediction updates with
-    every stroke. Returns the figure and its 280x280 canvas array.
-    """
-    import matplotlib.pyplot as plt
-
-    canvas = np.zeros((280, 280))
-    fig, (pad, bars) = plt.subplots(1, 2, figsize=(9, 4.5))
-    shown = pad.imshow(canvas, cmap="gray", vmin=0, vmax=1)
-    pad.set_title("draw with the left button; c clears")
-    pad.axis("off")
-    columns = bars.bar(range(10), np.zeros(10))
-    bars.set_ylim(0, 1)
-    bars.set_xticks(range(10))
-    bars.set_title("prediction: draw a digit")
-    state = {"down": False}
-
-    def update():
-        shown.set_data(canvas)
-        if canvas.any():
-            label, probabilities = predict_digit(prepare_digit(canvas))
-            for column, value in zip(columns, probabilities):
-                column.set_height(float(value))
-            bars.set_title(f"prediction: {label} ({float(probabilities[label]):.0%})")
-        else:
-            for column in columns:
-                column.set_height(0.0)
-            bars.set_title("prediction: draw a digit")
-        fig.canvas.draw_idle()
-
-    def paint(event):
-        if state["down"] and event.inaxes is pad and event.xdata is not None:
-            y, x = np.ogrid[:280, :280]
-            canvas[(y - event.ydata) ** 2 + (x - event.xdata) ** 2 <= 12 ** 2] = 1.0
-            update()
-
-    def press(event):
-        state["down"] = event.button == 1
-        paint(event)
-
-    def release(event):
-        state["down"] = False
-
-    def key(event):
-        if event.key == "c":
-            canvas[:] = 0
-            update()
-
-    for name, handler in (("button_press_event", press), ("motion_notify_event", paint),
-                          ("button_release_event", release), ("key_press_event", key)):
-        fig.canvas.mpl_connect(name, handler)
-    return fig, canvas
+def build_pad(predict_digit, show_probabilities=True):
+    """The drawing-pad figure (see utils/drawing_pad.py), preparing drawings with prepare_digit."""
+    return drawing_pad.build_pad(predict_digit, prepare_digit, show_probabilities)
 
 
-def draw_pad(predict_digit):
+def draw_pad(predict_digit, show_probabilities=True):
     """Open the drawing pad in a window (needs a display)."""
-    import matplotlib.pyplot as plt
+    drawing_pad.draw_pad(predict_digit, prepare_digit, show_probabilities)
 
-    from utils.plotting import has_display
 
-    if not has_display():
-        raise HandwritingError("the drawing pad needs a display; predict image files instead.")
-    build_pad(predict_digit)
-    plt.show()
+def _shown(path):
+    try:
+        return Path(path).resolve().relative_to(Path.cwd())
+    except ValueError:
+        return Path(path)
+
+
+def choose_run(run, runs_dir):
+    """The run folder to use and a line that says why it was chosen."""
+    if run is not None:
+        return run, f"Model: {_shown(run)} (chosen with --run)"
+    best = best_classification_run(runs_dir, network_class_name="FNN")
+    runs = classification_runs(runs_dir, network_class_name="FNN")
+    accuracy = next((summary.val_accuracy for summary in runs if summary.folder == best), None)
+    count = f"of {len(runs)} complete run{'s' if len(runs) != 1 else ''}"
+    why = (f"best validation accuracy {accuracy:.1f} %, {count}" if accuracy is not None
+           else f"the newest {count}; none recorded a validation accuracy")
+    return best, f"Model: {_shown(best)} ({why})"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="*", type=Path, help="image files of single digits")
     parser.add_argument("--draw", action="store_true", help="open the drawing pad")
-    parser.add_argument("--run", type=Path, default=None, help="run folder (default: the newest FNN run)")
+    parser.add_argument("--run", type=Path, default=None,
+                        help="run folder (default: the complete FNN run with the best validation accuracy)")
+    parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR, help="where the runs are (default: runs/)")
     args = parser.parse_args(argv)
     if not args.images and not args.draw:
         parser.error("name image files, or use --draw")
-    run = args.run or newest_run()
-    print(f"Model: {run}")
+    run, why = choose_run(args.run, args.runs_dir)
+    print(why)
+    record = load_record(run)
+    probabilities_shown = is_cross_entropy(record)
+    if not probabilities_shown:
+        loss = record.get("loss_function")
+        loss = str(loss.get("class", "?")).rsplit(".", 1)[-1] if isinstance(loss, dict) else "another loss"
+        print(f"This run was trained with {loss}, not CrossEntropyLoss: its scores are not "
+              "probabilities, so only the label is shown.")
     predict_digit = make_predictor(run)
+    failed = 0
     for path in args.images:
         try:
             label, probabilities = predict_digit(prepare_digit(load_image(path)))
         except HandwritingError as error:
-            print(f"{path}: {error}")
+            print(f"{path}: cannot read it: {error}", file=sys.stderr)
+            failed += 1
             continue
-        print(f"{path}: {label}  (probability {float(probabilities[label]):.1%})")
+        if probabilities_shown:
+            print(f"{path}: {label}  (probability {float(probabilities[label]):.1%})")
+        else:
+            print(f"{path}: {label}")
     if args.draw:
-        draw_pad(predict_digit)
+        draw_pad(predict_digit, probabilities_shown)
+    if failed:
+        print(f"{failed} of {len(args.images)} image{'s' if len(args.images) != 1 else ''} could not be read.",
+              file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

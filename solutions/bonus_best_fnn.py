@@ -27,6 +27,24 @@ from utils.network_user import NetworkUser
 from utils.runs import RUNS_DIR
 
 
+class MixedPrecisionFNN(DeepFNN):
+    """``DeepFNN`` whose layers can compute in bfloat16; weights, gradients and scores stay float32.
+
+    Matrix products run about twice as fast in bfloat16 on CPUs with AVX-512 BF16 or AMX and on
+    recent GPUs; elsewhere bfloat16 is emulated and slower, so ``bfloat16=False`` is the default.
+    """
+
+    def __init__(self, *args, bfloat16=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bfloat16 = bool(bfloat16)
+
+    def forward(self, x):
+        if self.bfloat16 and x.device.type in ("cpu", "cuda"):
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                return self.layers(x).float()
+        return self.layers(x)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=70)
@@ -56,11 +74,11 @@ def main(argv=None):
     network_params = {"input_shape": 784, "hidden_shapes": args.hidden, "num_classes": 10,
                       "activation_func": torch.nn.ReLU, "use_batch_norm": True, "dropout": args.dropout,
                       "bfloat16": _use_bfloat16(args.precision, args.device)}
-    user = NetworkUser(DeepFNN, torch.nn.CrossEntropyLoss, loader, device=args.device)
+    user = NetworkUser(MixedPrecisionFNN, torch.nn.CrossEntropyLoss, loader, device=args.device)
     test_images, test_labels = loader.tensors("test")
     probabilities = 0
     for member in range(args.ensemble):
-        trainer = NetworkTrainer(DeepFNN, torch.nn.CrossEntropyLoss, torch.optim.AdamW,
+        trainer = NetworkTrainer(MixedPrecisionFNN, torch.nn.CrossEntropyLoss, torch.optim.AdamW,
                                  torch.optim.lr_scheduler.CosineAnnealingLR, data_loader=loader,
                                  folder=args.runs_dir, device=args.device, seed=args.seed + member)
         run = trainer.train_network(args.epochs, network_params,

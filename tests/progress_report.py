@@ -1,83 +1,89 @@
-"""Per-subtask progress at the end of ``pytest --impl student``: done, not started, or failing."""
+"""The per-subtask table at the end of ``pytest --impl student``: done, not started, failing, and why.
+
+Each failing subtask gets what its test said (expected, got, hint) and the line of the student's
+own code where it went wrong. ``--record-outcomes FILE`` writes the same as JSON (for grading).
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-TODO_RAISED = re.compile(r"NotImplementedError: TODO (\w+)")
+from utils.subtasks import BY_MARKER, STUDENT_FILES, SUBTASKS
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TODO_RAISED = re.compile(r"^TODO (\w+)")
+MAX_DETAIL_LINES = 4
 
 
-def _tag(marker):
-    return marker[len("task"):] if marker.startswith("task") else marker
+def _student_frame(excinfo):
+    """``file:line (function)`` of the last traceback entry in a student file, or None."""
+    for entry in reversed(excinfo.traceback):
+        path = Path(str(entry.path))
+        try:
+            relative = path.resolve().relative_to(REPO_ROOT).as_posix().removeprefix("solutions/")
+        except ValueError:
+            continue
+        if relative in STUDENT_FILES:
+            return f"{relative}:{entry.lineno + 1} ({entry.name})"
+    return None
+
+
+def _outcome(call):
+    """(status, detail, location) of a failed test call."""
+    error = call.excinfo.value
+    text = str(error).strip()
+    if isinstance(error, NotImplementedError) and TODO_RAISED.match(text):
+        return "todo", TODO_RAISED.match(text).group(1), _student_frame(call.excinfo)
+    if type(error).__name__ == "DoesNotLoad":
+        return "does not load", text, None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not isinstance(error, AssertionError):
+        lines = [f"{type(error).__name__}: {lines[0] if lines else ''}", *lines[1:]]
+    else:
+        lines = [line for line in lines if not line.lstrip().startswith(("+", "where"))] or ["assertion failed"]
+    return "failed", "\n".join(lines[:MAX_DETAIL_LINES]), _student_frame(call.excinfo)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    report.subtasks = [_tag(mark.name) for mark in item.iter_markers()
-                       if mark.name.startswith(("task", "bonus_"))]
+    report.subtasks = [BY_MARKER[mark.name].tag for mark in item.iter_markers() if mark.name in BY_MARKER]
+    if call.excinfo is not None and report.failed:
+        report.course_outcome = _outcome(call)
 
 
-def _classify(report):
-    """(status, detail) of one test report."""
-    if report.passed:
-        return "passed", ""
-    if report.skipped:
-        return "skipped", ""
-    text = str(report.longrepr)
-    raised = TODO_RAISED.search(text)
-    if raised:
-        return "todo", raised.group(1)
-    crash = getattr(report.longrepr, "reprcrash", None)
-    message = crash.message if crash is not None else text.strip().splitlines()[-1]
-    return "failed", message.splitlines()[0][:150]
-
-
-class Progress:
-    def __init__(self):
-        self.outcomes = {}
-
-    def add(self, report):
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            status, detail = _classify(report)
-            self.outcomes[report.nodeid] = {"status": status, "detail": detail,
-                                            "subtasks": report.subtasks}
-
-    def by_subtask(self):
-        table = {}
-        for outcome in self.outcomes.values():
-            for subtask in outcome["subtasks"]:
-                table.setdefault(subtask, []).append(outcome)
-        return table
-
-
-def _order(subtask):
-    return (subtask.startswith("bonus"), subtask)
-
-
-def summary_rows(table):
+def summary_rows(tests):
+    """One row per subtask that has tests: (tag, status, detail lines)."""
     rows = []
-    for subtask in sorted(table, key=_order):
-        outcomes = [o for o in table[subtask] if o["status"] != "skipped"]
+    for subtask in SUBTASKS:
+        outcomes = [o for o in tests.values() if subtask.tag in o["subtasks"]]
         if not outcomes:
             continue
         passed = sum(o["status"] == "passed" for o in outcomes)
+        failures = [o for o in outcomes if o["status"] == "failed"]
+        todos = {o["detail"] for o in outcomes if o["status"] == "todo"}
+        broken = [o for o in outcomes if o["status"] == "does not load"]
         if passed == len(outcomes):
-            rows.append((subtask, "done", f"{passed} test(s) pass"))
-            continue
-        todos = [o["detail"] for o in outcomes if o["status"] == "todo"]
-        failures = [o["detail"] for o in outcomes if o["status"] == "failed"]
-        if subtask in todos:
-            rows.append((subtask, "not started yet", f"TODO {subtask} still raises NotImplementedError"))
+            rows.append((subtask.tag, "done", [f"{passed} test(s) pass"]))
+        elif broken:
+            rows.append((subtask.tag, "does not load", [broken[0]["detail"].removeprefix("does not load: ")]))
+        elif subtask.tag in todos:
+            rows.append((subtask.tag, "not started", [f"TODO {subtask.tag} still raises NotImplementedError"]))
         elif failures:
-            rows.append((subtask, "failing", f"{passed}/{len(outcomes)} pass; {failures[0]}"))
+            first = failures[0]
+            detail = [f"{passed}/{len(outcomes)} pass; {first['detail']}"]
+            if first.get("where"):
+                detail.append(f"at {first['where']}")
+            rows.append((subtask.tag, "failing", "\n".join(detail).splitlines()))
         else:
-            needed = ", ".join(sorted(set(todos), key=_order))
-            rows.append((subtask, "waiting", f"needs TODO {needed} first"))
+            needed = ", ".join(sorted(todos, key=lambda tag: [s.tag for s in SUBTASKS].index(tag)
+                                      if tag in [s.tag for s in SUBTASKS] else 99))
+            rows.append((subtask.tag, "waiting", [f"needs TODO {needed} first"]))
     return rows
 
 
@@ -88,33 +94,41 @@ def pytest_configure(config):
 class ProgressReporter:
     def __init__(self, config):
         self.config = config
-        self.progress = Progress()
+        self.tests = {}
 
     def pytest_sessionstart(self, session):
-        # In student mode the table below is the summary; pytest's list of failed tests
-        # (-ra) would only repeat it in a longer form.
+        # In student mode the table is the summary; pytest's list of failed tests (-ra) would repeat it.
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if self.config.getoption("impl") == "student" and reporter is not None:
             reporter.reportchars = ""
 
     def pytest_runtest_logreport(self, report):
-        if hasattr(report, "subtasks"):
-            self.progress.add(report)
+        if not hasattr(report, "subtasks"):
+            return
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            if report.passed:
+                status, detail, where = "passed", "", None
+            elif report.skipped:
+                status, detail, where = "skipped", "", None
+            else:
+                status, detail, where = getattr(report, "course_outcome", ("failed", "error", None))
+            self.tests[report.nodeid] = {"status": status, "detail": detail, "where": where,
+                                         "subtasks": report.subtasks}
 
     def pytest_terminal_summary(self, terminalreporter):
+        rows = summary_rows(self.tests)
         record = self.config.getoption("record_outcomes")
         if record:
-            with open(record, "w") as handle:
-                json.dump(self.progress.outcomes, handle, indent=1)
-        if self.config.getoption("impl") != "student":
-            return
-        rows = summary_rows(self.progress.by_subtask())
-        if not rows:
+            subtasks = {tag: {"status": status, "detail": "\n".join(detail)} for tag, status, detail in rows}
+            Path(record).write_text(json.dumps({"tests": self.tests, "subtasks": subtasks}, indent=1))
+        if self.config.getoption("impl") != "student" or not rows:
             return
         write = terminalreporter.write_line
         terminalreporter.section("your progress, per subtask")
-        for subtask, status, detail in rows:
-            marker = subtask if subtask.startswith("bonus") else f"task{subtask}"
-            write(f"{subtask:<8} {status:<16} {detail}   [-m {marker}]")
+        for tag, status, detail in rows:
+            write(f"{tag:<8} {status:<14} {detail[0]}")
+            for line in detail[1:]:
+                write(f"{'':<24}{line}")
         done = sum(status == "done" for _, status, _ in rows)
-        write(f"{done} of {len(rows)} subtasks done.")
+        write(f"{done} of {len(rows)} subtasks done. One subtask: pytest --impl student -m task2a "
+              "(bonus: -m bonus_a); its traceback: add -v.")

@@ -7,11 +7,14 @@ The solutions under ``solutions/`` fence every part a student writes::
     ...reference code...
     ### END SOLUTION
 
-In the template, each fenced block becomes ``raise NotImplementedError("TODO 2a: ...")``,
-indented like the block, with the TODO comment's text. ``### BEGIN SOLUTION uncomment`` keeps
-the block's lines, commented out (where the sheet says "uncomment"). Lines between
-``### BEGIN SOLUTIONS ONLY`` and ``### END SOLUTIONS ONLY`` are left out of the template.
+In the template, each fenced block becomes one line, ``raise NotImplementedError("TODO 2a")``,
+indented like the block; the TODO comment above it says what to write. ``### BEGIN SOLUTION
+uncomment`` keeps the block's lines, commented out (where the sheet says "uncomment"). Lines
+between ``### BEGIN SOLUTIONS ONLY`` and ``### END SOLUTIONS ONLY`` are left out of the template.
 Solution files without fences get no template.
+
+A template is never written over when it differs from what this tool last wrote there (its
+SHA-256 is kept in ``tools/templates.lock``): that is somebody's work. ``--force`` overwrites.
 
 Usage::
 
@@ -23,13 +26,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import hashlib
+import json
 import re
 import sys
-import textwrap
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO_ROOT / "solutions"
+LOCK = Path(__file__).resolve().parent / "templates.lock"
 
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?P<mode> uncomment)?\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
@@ -61,13 +66,12 @@ def todo_above(lines, index, path):
                      "comment right above it")
 
 
-def check_hint(tag):
-    marker = tag if tag.startswith("bonus") else f"task{tag}"
-    return f"pytest --impl student -m {marker}"
+def make_template(source, path="<solution>", solved=()):
+    """Return the template text for one solution file's text.
 
-
-def make_template(source, path="<solution>"):
-    """Return the template text for one solution file's text."""
+    Fences of the tags in ``solved`` keep their solution (the tests use this to check one
+    subtask with everything after it still blank).
+    """
     lines = source.splitlines()
     out = []
     index = 0
@@ -99,19 +103,16 @@ def make_template(source, path="<solution>"):
             raise FenceError(f"{path}: the fence of TODO {tag} is never closed")
         index += 1
         indent = begin["indent"]
-        if begin["mode"]:
+        if tag in solved:
+            out.extend(body)
+        elif begin["mode"]:
             out.extend(f"{indent}# {entry[len(indent):]}" if entry.strip() else entry for entry in body)
         else:
-            message = f"TODO {tag}: {text} (check: {check_hint(tag)})"
-            out.append(f"{indent}raise NotImplementedError(")
-            for piece in textwrap.wrap(message, width=88 - len(indent), drop_whitespace=False):
-                quoted = piece.replace("\\", "\\\\").replace('"', '\\"')
-                out.append(f'{indent}    "{quoted}"')
-            out.append(f"{indent})")
+            out.append(f'{indent}raise NotImplementedError("TODO {tag}")')
     return "\n".join(out) + "\n"
 
 
-def template_pairs(solutions=SOLUTIONS, target=REPO_ROOT):
+def template_pairs(solutions=SOLUTIONS, target=REPO_ROOT, solved=()):
     """(solution path, template path, template text) for every solution file with fences."""
     pairs = []
     for solution in sorted(solutions.rglob("*.py")):
@@ -119,33 +120,57 @@ def template_pairs(solutions=SOLUTIONS, target=REPO_ROOT):
         if "### BEGIN SOLUTION" not in source:
             continue
         relative = solution.relative_to(solutions)
-        header = (f"# Your file to fill in: the TODOs below. Generated from solutions/{relative.as_posix()}"
-                  " by tools/make_templates.py.\n")
-        pairs.append((solution, target / relative, header + make_template(source, solution)))
+        header = f"# Your file: fill in its TODOs. (Generated from the reference, solutions/{relative.as_posix()}.)\n"
+        pairs.append((solution, target / relative, header + make_template(source, solution, solved)))
     return pairs
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read_lock():
+    try:
+        return json.loads(LOCK.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 with a diff if a template is out of date")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite templates even where they hold changes of their own")
     parser.add_argument("--target", type=Path, default=REPO_ROOT,
                         help="folder to write the templates into (the repository root)")
     args = parser.parse_args(argv)
-    stale = 0
-    for solution, template, text in template_pairs(target=args.target):
-        current = template.read_text() if template.exists() else ""
+    lock = _read_lock()
+    stale, kept = 0, []
+    for _solution, template, text in template_pairs(target=args.target):
+        key = template.relative_to(args.target).as_posix()
+        current = template.read_text() if template.exists() else None
         if current == text:
             continue
         if args.check:
             stale += 1
             sys.stdout.writelines(difflib.unified_diff(
-                current.splitlines(keepends=True), text.splitlines(keepends=True),
-                fromfile=f"{template} (committed)", tofile=f"{template} (from {solution.name})"))
-        else:
-            template.parent.mkdir(parents=True, exist_ok=True)
-            template.write_text(text)
-            print(f"wrote {template.relative_to(args.target)}")
+                (current or "").splitlines(keepends=True), text.splitlines(keepends=True),
+                fromfile=f"{key} (now)", tofile=f"{key} (from solutions/{key})"))
+            continue
+        if current is not None and _digest(current) != lock.get(key) and not args.force:
+            kept.append(key)
+            continue
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text(text)
+        lock[key] = _digest(text)
+        print(f"wrote {key}")
+    if not args.check and args.target.resolve() == REPO_ROOT:
+        LOCK.write_text(json.dumps(dict(sorted(lock.items())), indent=1) + "\n")
+    if kept:
+        print(f"Not overwritten, since they differ from what this tool last wrote (somebody's work?): "
+              f"{', '.join(kept)}.\nMove them away first, or run with --force to overwrite them.")
+        return 1
     if stale:
         print(f"\n{stale} template(s) out of date: run `python tools/make_templates.py` (make templates).")
         return 1

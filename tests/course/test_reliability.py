@@ -4,10 +4,11 @@ import json
 
 import pytest
 import torch
-from test_task3_trainer import Linear2, make_data, make_loader
+from tiny_data import Linear2, make_data, make_loader
 
 from fnn import FNN, DataLoaderFNN
-from utils.network_trainer import NetworkTrainer, TrainingStopped
+from utils.errors import TrainingStopped
+from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
 
 
@@ -90,7 +91,7 @@ def trainer_for(tmp_path, network_class, loader=None):
 
 
 def test_divergence_stops_with_advice_and_keeps_the_last_good_epoch(tmp_path):
-    with pytest.raises(TrainingStopped, match="smaller learning rate") as stopped:
+    with pytest.raises(TrainingStopped, match="smaller learning rate") as stopped:  # noqa: PT012
         trainer_for(tmp_path, Explodes).train_network(5, {}, optimizer_params={"lr": 0.1})
     record = json.loads((stopped.value.run_folder / "run.json").read_text())
     assert record["status"] == "diverged" and record["epochs_done"] == 1
@@ -145,9 +146,11 @@ def test_a_different_configuration_gets_its_own_folder(tmp_path):
     (["--train-val-ratio", "1.2"], "--train-val-ratio must lie strictly between 0 and 1"),
     (["--device", "tpu"], "invalid choice: 'tpu'"),
 ])
-def test_command_line_flags_are_checked_with_a_message(main_module, capsys, flags, message):
+def test_command_line_flags_are_checked_with_a_message(capsys, flags, message):
+    from utils.experiment import parse_args
+
     with pytest.raises(SystemExit) as exit_info:
-        main_module.parse_args(flags)
+        parse_args(flags)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
@@ -159,7 +162,7 @@ def test_a_real_ctrl_c_in_the_main_script_saves_the_finished_epoch(tmp_path):
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "solutions" / "01_main.py"
+    script = Path(__file__).resolve().parents[2] / "solutions" / "01_main.py"
     process = subprocess.Popen(
         [sys.executable, "-u", str(script), "--epochs", "6", "--no-plots", "--no-progress",
          "--runs-dir", str(tmp_path)],

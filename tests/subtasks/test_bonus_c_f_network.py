@@ -5,8 +5,6 @@ import math
 import pytest
 import torch
 
-from fnn import DeepFNN, make_initializer
-
 
 def wide_model():
     torch.manual_seed(0)
@@ -22,9 +20,9 @@ def wide_model():
     ("xavier_uniform", lambda fan_in, fan_out: math.sqrt(2 / (fan_in + fan_out))),
     ("normal", lambda fan_in, fan_out: 0.01),
 ])
-def test_weights_get_the_spread_of_their_scheme(scheme, expected_std):
+def test_weights_get_the_spread_of_their_scheme(fnn, scheme, expected_std):
     model = wide_model()
-    model.apply(make_initializer(scheme, bias=0.25))
+    model.apply(fnn.make_initializer(scheme, bias=0.25))
     for linear in (model[0], model[3]):
         fan_out, fan_in = linear.weight.shape
         weight = linear.weight.detach()
@@ -35,12 +33,12 @@ def test_weights_get_the_spread_of_their_scheme(scheme, expected_std):
 
 
 @pytest.mark.bonus_c
-def test_zeros_scheme_and_unknown_scheme():
+def test_zeros_scheme_and_unknown_scheme(fnn):
     model = wide_model()
-    model.apply(make_initializer("zeros"))
+    model.apply(fnn.make_initializer("zeros"))
     assert float(model[0].weight.detach().abs().sum()) == 0.0
     with pytest.raises(ValueError, match="unknown scheme 'he'"):
-        make_initializer("he")
+        fnn.make_initializer("he")
 
 
 def linear_shapes(model):
@@ -49,8 +47,8 @@ def linear_shapes(model):
 
 @pytest.mark.bonus_f
 @pytest.mark.parametrize("hidden", [[64], [256, 128, 64], [32] * 6])
-def test_one_hidden_layer_per_size_then_the_output_layer(hidden):
-    model = DeepFNN(784, hidden, 10, torch.nn.ReLU)
+def test_one_hidden_layer_per_size_then_the_output_layer(fnn, hidden):
+    model = fnn.DeepFNN(784, hidden, 10, torch.nn.ReLU)
     sizes = [784, *hidden, 10]
     assert linear_shapes(model) == list(zip(sizes, sizes[1:]))
     assert sum(p.numel() for p in model.parameters()) == sum(a * b + b for a, b in zip(sizes, sizes[1:]))
@@ -59,28 +57,19 @@ def test_one_hidden_layer_per_size_then_the_output_layer(hidden):
 
 
 @pytest.mark.bonus_f
-def test_two_hidden_layers_of_500_match_the_course_fnn():
-    deep = DeepFNN(784, [500, 500], 10, torch.nn.ReLU)
+def test_two_hidden_layers_of_500_match_the_course_fnn(fnn):
+    deep = fnn.DeepFNN(784, [500, 500], 10, torch.nn.ReLU)
     assert sum(p.numel() for p in deep.parameters()) == 648010
 
 
 @pytest.mark.bonus_f
-def test_dropout_and_batch_norm_options():
-    model = DeepFNN(20, [16, 8], 3, torch.nn.ReLU, use_batch_norm=True, dropout=0.3)
-    assert len([m for m in model.modules() if isinstance(m, torch.nn.Dropout)]) == 2
-    assert len([m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]) == 2
+def test_dropout_follows_each_hidden_layer(fnn):
+    model = fnn.DeepFNN(20, [16, 8], 3, torch.nn.ReLU, dropout=0.3)
+    kinds = [type(m).__name__ for m in model.modules() if not isinstance(m, (torch.nn.Sequential, fnn.DeepFNN))]
+    assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"], (
+        f"expected each hidden layer's activation to be followed by Dropout, and none after the output layer; "
+        f"got {kinds}")
+    assert all(m.p == 0.3 for m in model.modules() if isinstance(m, torch.nn.Dropout)), "use the dropout argument"
     with pytest.raises(ValueError, match="at least one"):
-        DeepFNN(20, [], 3)
+        fnn.DeepFNN(20, [], 3)
 
-
-def test_bfloat16_option_gives_float32_scores_close_to_the_float32_network():
-    torch.manual_seed(0)
-    exact = DeepFNN(784, [256, 256], 10, torch.nn.ReLU, use_batch_norm=True).eval()
-    fast = DeepFNN(784, [256, 256], 10, torch.nn.ReLU, use_batch_norm=True, bfloat16=True).eval()
-    fast.load_state_dict(exact.state_dict())
-    images = torch.rand(64, 784)
-    scores = fast(images)
-    assert scores.dtype == torch.float32
-    assert torch.allclose(scores, exact(images), atol=0.1)
-    scores.sum().backward()
-    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in fast.parameters())

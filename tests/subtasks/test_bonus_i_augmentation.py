@@ -2,8 +2,9 @@
 
 import pytest
 import torch
+from conftest import StudentModule
 
-from augmentation import Augment, elastic_distortion, random_affine
+augmentation = StudentModule("augmentation")
 
 
 def blob_images(count=8):
@@ -14,10 +15,10 @@ def blob_images(count=8):
 
 
 @pytest.mark.bonus_i
-@pytest.mark.parametrize("transform", [random_affine, elastic_distortion])
+@pytest.mark.parametrize("transform", ["random_affine", "elastic_distortion"])
 def test_shapes_are_kept_and_every_image_changes_differently(transform):
     images = blob_images()
-    out = transform(images, generator=torch.Generator().manual_seed(0))
+    out = getattr(augmentation, transform)(images, generator=torch.Generator().manual_seed(0))
     assert out.shape == images.shape and out.dtype == images.dtype
     assert not torch.allclose(out, images), "the images must change"
     assert not torch.allclose(out[0], out[1]), "each image gets its own random parameters"
@@ -27,15 +28,15 @@ def test_shapes_are_kept_and_every_image_changes_differently(transform):
 @pytest.mark.bonus_i
 def test_zero_strength_changes_nothing():
     images = torch.rand(4, 784)
-    same = random_affine(images, max_degrees=0, max_shift=0, scale_range=(1, 1))
+    same = augmentation.random_affine(images, max_degrees=0, max_shift=0, scale_range=(1, 1))
     assert torch.allclose(same, images, atol=1e-5)
-    assert torch.allclose(elastic_distortion(images, alpha=0.0), images, atol=1e-5)
+    assert torch.allclose(augmentation.elastic_distortion(images, alpha=0.0), images, atol=1e-5)
 
 
 @pytest.mark.bonus_i
 def test_a_pure_shift_moves_the_ink():
     images = blob_images(1)
-    moved = random_affine(images, max_degrees=0, max_shift=0.1, scale_range=(1, 1),
+    moved = augmentation.random_affine(images, max_degrees=0, max_shift=0.1, scale_range=(1, 1),
                           generator=torch.Generator().manual_seed(3)).reshape(28, 28)
     rows, cols = torch.nonzero(moved > 0.5, as_tuple=True)
     centre = torch.tensor([rows.float().mean(), cols.float().mean()])
@@ -45,9 +46,9 @@ def test_a_pure_shift_moves_the_ink():
 @pytest.mark.bonus_i
 @pytest.mark.slow
 def test_only_training_batches_are_augmented_and_labels_stay(mnist_loader):
-    from fnn import DataLoaderFNN
+    from conftest import load_student_module
 
-    loader = DataLoaderFNN(augment=Augment(), verbose=False)
+    loader = load_student_module("fnn").DataLoaderFNN(augment=augmentation.Augment(), verbose=False)
     for split in ("val", "test"):
         images, labels = next(iter(loader(split)))
         plain_images, plain_labels = next(iter(mnist_loader(split)))
@@ -57,24 +58,3 @@ def test_only_training_batches_are_augmented_and_labels_stay(mnist_loader):
     assert augmented.shape == (100, 784) and labels.shape == (100,)
     matches = [(train_images == row).all(dim=1).any() for row in augmented[:10]]
     assert not any(matches), "training batches are augmented"
-
-
-def test_averaging_over_copies_asks_the_network_once_per_copy():
-    from augmentation import averaged_over_copies
-
-    seen = []
-
-    def probabilities_of(images):
-        """A stand-in network: 'class 1' is the share of ink in the left half of the image."""
-        seen.append(images)
-        left = images.reshape(-1, 28, 28)[:, :, :14].sum(dim=(1, 2)) / images.sum(dim=1)
-        return torch.stack([1 - left, left], dim=1)
-
-    images = blob_images(5)
-    alone = averaged_over_copies(probabilities_of, images, copies=0)
-    assert len(seen) == 1 and torch.allclose(alone, probabilities_of(images))
-    seen.clear()
-    averaged = averaged_over_copies(probabilities_of, images, copies=4, seed=1)
-    assert len(seen) == 5 and averaged.shape == (5, 2)
-    assert torch.allclose(averaged.sum(dim=1), torch.ones(5))
-    assert not torch.allclose(seen[1], seen[0]), "the copies are moved"

@@ -20,3 +20,19 @@ def test_a_short_run_trains_evaluates_with_copies_and_reports(tmp_path, capsys):
     assert final and float(final.group(1)) == float(network.group(2))
     assert 85.0 < float(final.group(1)) <= 100.0
     assert list(tmp_path.glob("*/training_curves.png"))
+
+
+def test_bfloat16_option_gives_float32_scores_close_to_the_float32_network():
+    import torch
+    from bonus_best_fnn import MixedPrecisionFNN
+
+    torch.manual_seed(0)
+    exact = MixedPrecisionFNN(784, [256, 256], 10, torch.nn.ReLU, use_batch_norm=True).eval()
+    fast = MixedPrecisionFNN(784, [256, 256], 10, torch.nn.ReLU, use_batch_norm=True, bfloat16=True).eval()
+    fast.load_state_dict(exact.state_dict())
+    images = torch.rand(64, 784)
+    scores = fast(images)
+    assert scores.dtype == torch.float32
+    assert torch.allclose(scores, exact(images), atol=0.1)
+    scores.sum().backward()
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in fast.parameters())

@@ -4,8 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from fnn import FNN, _dense_layer
-
 
 def linear_layers(module):
     return [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
@@ -16,8 +14,8 @@ def parameter_count(module):
 
 
 @pytest.mark.task2a
-def test_dense_layer_is_a_linear_map_followed_by_the_activation():
-    layer = _dense_layer(784, 500, torch.nn.ReLU)
+def test_dense_layer_is_a_linear_map_followed_by_the_activation(fnn):
+    layer = fnn._dense_layer(784, 500, torch.nn.ReLU)
     assert isinstance(layer, torch.nn.Sequential), "return a torch.nn.Sequential"
     (linear,) = linear_layers(layer)
     assert linear.in_features == 784 and linear.out_features == 500
@@ -27,8 +25,8 @@ def test_dense_layer_is_a_linear_map_followed_by_the_activation():
 
 
 @pytest.mark.task2a
-def test_dense_layer_without_activation_returns_raw_scores():
-    layer = _dense_layer(20, 10)
+def test_dense_layer_without_activation_returns_raw_scores(fnn):
+    layer = fnn._dense_layer(20, 10)
     (linear,) = linear_layers(layer)
     x = torch.randn(8, 20)
     output = layer(x)
@@ -38,16 +36,16 @@ def test_dense_layer_without_activation_returns_raw_scores():
 
 
 @pytest.mark.task2a
-def test_dense_layer_uses_the_activation_it_is_given():
-    layer = _dense_layer(6, 4, torch.nn.Tanh)
+def test_dense_layer_uses_the_activation_it_is_given(fnn):
+    layer = fnn._dense_layer(6, 4, torch.nn.Tanh)
     (linear,) = linear_layers(layer)
     x = torch.randn(3, 6)
     assert torch.allclose(layer(x), torch.tanh(linear(x)))
 
 
 @pytest.mark.task2b
-def test_fnn_has_two_hidden_layers_and_an_output_layer():
-    model = FNN(784, 500, 10, torch.nn.ReLU)
+def test_fnn_has_two_hidden_layers_and_an_output_layer(fnn):
+    model = fnn.FNN(784, 500, 10, torch.nn.ReLU)
     shapes = [(m.in_features, m.out_features) for m in linear_layers(model)]
     assert shapes == [(784, 500), (500, 500), (500, 10)]
     assert parameter_count(model) == (784 * 500 + 500) + (500 * 500 + 500) + (500 * 10 + 10)
@@ -56,17 +54,17 @@ def test_fnn_has_two_hidden_layers_and_an_output_layer():
 
 
 @pytest.mark.task2b
-def test_fnn_sizes_follow_its_arguments():
-    model = FNN(input_shape=12, hidden_shape=7, num_classes=3, activation_func=torch.nn.Sigmoid)
+def test_fnn_sizes_follow_its_arguments(fnn):
+    model = fnn.FNN(input_shape=12, hidden_shape=7, num_classes=3, activation_func=torch.nn.Sigmoid)
     shapes = [(m.in_features, m.out_features) for m in linear_layers(model)]
     assert shapes == [(12, 7), (7, 7), (7, 3)]
     assert len([m for m in model.modules() if isinstance(m, torch.nn.Sigmoid)]) == 2
 
 
 @pytest.mark.task2c
-def test_forward_maps_a_batch_to_one_score_per_class():
+def test_forward_maps_a_batch_to_one_score_per_class(fnn):
     torch.manual_seed(0)
-    model = FNN(784, 64, 10, torch.nn.ReLU)
+    model = fnn.FNN(784, 64, 10, torch.nn.ReLU)
     x = torch.rand(32, 784)
     output = model(x)
     assert output.shape == (32, 10)
@@ -76,8 +74,8 @@ def test_forward_maps_a_batch_to_one_score_per_class():
 
 
 @pytest.mark.task2c
-def test_autograd_reaches_every_parameter_through_forward():
-    model = FNN(10, 8, 4, torch.nn.ReLU)
+def test_autograd_reaches_every_parameter_through_forward(fnn):
+    model = fnn.FNN(10, 8, 4, torch.nn.ReLU)
     model(torch.randn(6, 10)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
 

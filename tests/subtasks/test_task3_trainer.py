@@ -1,0 +1,231 @@
+"""Task 3 and bonus a, d: the generic trainer (utils/network_trainer.py), on tiny synthetic data.
+
+Training data: 10 samples in batches of 4, 4 and 2; validation data: 6 samples in batches of 4
+and 2 (``tests/tiny_data.py``). Each part of task 3 is checked on its own: parts not written
+yet are replaced by simple stand-ins (``tests/stand_ins.py``).
+"""
+
+import json
+
+import pytest
+import torch
+from stand_ins import trainer_with_stand_ins
+from tiny_data import Linear2, make_data, make_loader
+
+
+def train(trainer_module, tmp_path, part, lr=0.0, epochs=2, network_class=Linear2, optimizer=torch.optim.SGD,
+          **kwargs):
+    """Train on the tiny data with the student's trainer (other parts of task 3 stood in for)."""
+    train_data, val_data = make_data()
+    trainer_class = trainer_with_stand_ins(trainer_module.NetworkTrainer, keep=part)
+    trainer = trainer_class(network_class, torch.nn.CrossEntropyLoss, optimizer,
+                            data_loader=make_loader(train_data, val_data), folder=tmp_path, device="cpu",
+                            progress=False)
+    run = trainer.train_network(epochs, {}, optimizer_params={"lr": lr}, **kwargs)
+    return json.loads((run / "run.json").read_text())["history"], run
+
+
+def mean_loss(data):
+    """Cross entropy of the untrained Linear2, averaged over every sample of ``data``."""
+    x, y = data
+    with torch.no_grad():
+        return torch.nn.functional.cross_entropy(Linear2()(x), y).item()
+
+
+@pytest.mark.task3a
+def test_losses_start_from_zero_in_every_epoch(trainer_module, tmp_path):
+    history, _ = train(trainer_module, tmp_path, "3a", lr=0.0, epochs=3)  # lr 0: the losses stay the same
+    train_losses = [round(epoch["train_loss"], 5) for epoch in history]
+    val_losses = [round(epoch["val_loss"], 5) for epoch in history]
+    assert train_losses[0] == train_losses[1] == train_losses[2], (
+        f"with a fixed model every epoch has the same training loss, but got {train_losses}.\n"
+        "hint: set train_loss = 0.0 at the start of _train_one_epoch, before the loop over batches")
+    assert val_losses[0] == val_losses[1] == val_losses[2], (
+        f"with a fixed model every epoch has the same validation loss, but got {val_losses}.\n"
+        "hint: set validation_loss = 0.0 at the start of _validate")
+
+
+class RecordingSGD(torch.optim.SGD):
+    """SGD that remembers the gradients it was asked to step with."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.seen = []
+
+    def step(self, closure=None):
+        self.seen.append([None if p.grad is None else p.grad.clone()
+                          for group in self.param_groups for p in group["params"]])
+        return super().step(closure)
+
+
+def fresh_gradient(x, y, penalty=None):
+    model = Linear2()
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    (loss + (penalty(model) if penalty else 0)).backward()
+    return [model.linear.weight.grad, model.linear.bias.grad]
+
+
+@pytest.mark.task3b
+def test_one_step_per_batch_with_the_gradient_of_that_batch_alone(trainer_module, tmp_path):
+    made = {}
+
+    def optimizer(params, lr):
+        made["optimizer"] = RecordingSGD(params, lr)
+        return made["optimizer"]
+
+    train(trainer_module, tmp_path, "3b", optimizer=optimizer, lr=0.0, epochs=2)
+    seen = made["optimizer"].seen
+    assert len(seen) == 6, (f"expected one optimizer.step() per batch (3 batches x 2 epochs = 6), got {len(seen)}.\n"
+                            "hint: call optimizer.step() once inside the loop over batches")
+    assert all(g is not None for grads in seen for g in grads), (
+        "optimizer.step() ran before any gradient existed.\nhint: call loss.backward() before optimizer.step()")
+    (x, y), _ = make_data()
+    for step, grads in enumerate(seen):
+        start = (step % 3) * 4
+        fresh = fresh_gradient(x[start:start + 4], y[start:start + 4])
+        assert all(torch.allclose(g, f, atol=1e-6) for g, f in zip(grads, fresh)), (
+            f"step {step + 1}: the gradient is not the one of this batch alone.\n"
+            "hint: optimizer.zero_grad() before the backward pass, and backward on this batch's loss")
+
+
+@pytest.mark.task3b
+def test_the_regularization_penalty_enters_the_backward_pass(trainer_module, tmp_path):
+    made = {}
+
+    def optimizer(params, lr):
+        made["optimizer"] = RecordingSGD(params, lr)
+        return made["optimizer"]
+
+    def penalty(model):
+        return 0.5 * model.linear.weight.pow(2).sum()
+
+    train(trainer_module, tmp_path, "3b", optimizer=optimizer, lr=0.0, epochs=1, regularization=penalty)
+    (x, y), _ = make_data()
+    expected = fresh_gradient(x[:4], y[:4], penalty)
+    assert torch.allclose(made["optimizer"].seen[0][0], expected[0], atol=1e-6), (
+        "the gradient leaves out the regularization penalty.\n"
+        "hint: call backward on loss + regularization(model), not on loss alone")
+
+
+@pytest.mark.task3b
+def test_training_lowers_the_loss(trainer_module, tmp_path):
+    history, _ = train(trainer_module, tmp_path, "3b", lr=0.5, epochs=15)
+    first, last = history[0]["train_loss"], history[-1]["train_loss"]
+    assert last < 0.8 * first, (f"15 epochs of SGD (lr 0.5) left the training loss at {last:.4f} "
+                                f"(epoch 1: {first:.4f}).\nhint: is optimizer.step() called after backward()?")
+
+
+@pytest.mark.task3c
+def test_train_loss_is_the_per_sample_average_with_a_ragged_last_batch(trainer_module, tmp_path):
+    history, _ = train(trainer_module, tmp_path, "3c", lr=0.0, epochs=1)
+    (x, y), _ = make_data()
+    with torch.no_grad():
+        per_batch = sum(torch.nn.functional.cross_entropy(Linear2()(x[i:i + 4]), y[i:i + 4]).item()
+                        for i in (0, 4, 8)) / 3
+    expected, got = mean_loss((x, y)), history[0]["train_loss"]
+    hint = ("hint: add loss.item() * len(target) per batch, then divide by len_train_data"
+            if got == pytest.approx(per_batch, rel=1e-4) else
+            "hint: weight each batch's loss by its size, sum, and divide by the number of samples")
+    assert got == pytest.approx(expected, rel=1e-5), (
+        f"train_loss should be the mean over all 10 samples, {expected:.4f}, but is {got:.4f} "
+        f"(the mean of the 3 batch means would be {per_batch:.4f}).\n{hint}")
+
+
+class PhaseSpy(Linear2):
+    """Records, for every forward pass, whether it ran in training mode and with gradients."""
+
+    calls = []
+
+    def __init__(self):
+        super().__init__(dropout=0.5)
+
+    def forward(self, x):
+        PhaseSpy.calls.append((self.training, torch.is_grad_enabled(), x.shape[0]))
+        return super().forward(x)
+
+
+@pytest.mark.task3d
+def test_validation_runs_in_eval_mode_without_gradients(trainer_module, tmp_path):
+    PhaseSpy.calls = []
+    train(trainer_module, tmp_path, "3d", lr=0.0, epochs=2, network_class=PhaseSpy)
+    validation = [c for c in PhaseSpy.calls if not c[0] or not c[1]]
+    seen = sum(c[2] for c in PhaseSpy.calls if not c[0])
+    assert seen == 12, (f"2 epochs x 6 validation samples = 12 should pass through the model in evaluation "
+                        f"mode, but {seen} did.\nhint: call model.eval() before the validation loop")
+    assert not any(c[1] for c in validation), (
+        "validation ran with gradient tracking on.\nhint: put the validation loop inside `with torch.no_grad():`")
+
+
+@pytest.mark.task3d
+def test_validation_loss_is_the_per_sample_mean_of_the_model_in_eval_mode(trainer_module, tmp_path):
+    PhaseSpy.calls = []
+    history, _ = train(trainer_module, tmp_path, "3d", lr=0.0, epochs=1, network_class=PhaseSpy)
+    _, val = make_data()
+    expected, got = mean_loss(val), history[0]["val_loss"]
+    assert got == pytest.approx(expected, rel=1e-5), (
+        f"val_loss should be the mean over the 6 validation samples with dropout off, {expected:.4f}, "
+        f"but is {got:.4f}.\nhint: model.eval(), weight each batch's loss by len(target), divide by len_val_data")
+
+
+@pytest.mark.task3d
+def test_validation_counts_correct_predictions(trainer_module, tmp_path):
+    def count(output, target):
+        return (output.argmax(dim=1) == target).sum()
+
+    history, _ = train(trainer_module, tmp_path, "3d", lr=0.0, epochs=1, sum_correct_preds=count)
+    _, (val_x, val_y) = make_data()
+    with torch.no_grad():
+        expected = 100.0 * float((Linear2()(val_x).argmax(dim=1) == val_y).float().mean())
+    assert history[0]["val_accuracy"] == pytest.approx(expected), (
+        f"validation accuracy should be {expected:.1f} %, got {history[0]['val_accuracy']}.\n"
+        "hint: call count_correct(output, target) for every validation batch")
+
+
+@pytest.mark.bonus_a
+def test_sum_correct_preds_counts_the_argmax_hits(trainer_module):
+    predicted = torch.tensor([[0.1, 2.0, 0.3], [5.0, 1.0, 0.0], [0.0, 0.0, 9.0], [1.0, 3.0, 2.0]])
+    target = torch.tensor([1, 0, 1, 2])
+    got = int(trainer_module.sum_correct_preds(predicted, target))
+    assert got == 2, (f"rows 1 and 2 have their highest score at the target: expected 2, got {got}.\n"
+                      "hint: predicted.argmax(dim=1) == target, then .sum()")
+    assert int(trainer_module.sum_correct_preds(predicted[:1], target[:1])) == 1
+
+
+@pytest.mark.bonus_a
+def test_trainer_reports_accuracy_in_percent(trainer_module, tmp_path):
+    history, _ = train(trainer_module, tmp_path, None, lr=0.5, epochs=3,
+                       sum_correct_preds=trainer_module.sum_correct_preds)
+    accuracy = history[-1]["val_accuracy"]
+    assert accuracy is not None and 0 <= accuracy <= 100
+    assert accuracy * 6 / 100 == pytest.approx(round(accuracy * 6 / 100)), "a share of 6 samples"
+
+
+@pytest.mark.bonus_d
+def test_penalties_follow_their_formulas(trainer_module):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    weights = [model[0].weight, model[2].weight]
+    with torch.no_grad():
+        for name, strength, expected in (
+                ("l1_penalty", 0.1, 0.1 * sum(float(w.abs().sum()) for w in weights)),
+                ("l2_penalty", 0.01, 0.01 * sum(float(w.pow(2).sum()) for w in weights))):
+            got = float(getattr(trainer_module, name)(model, strength=strength))
+            with_biases = expected + strength * sum(float((p.abs() if name == "l1_penalty" else p.pow(2)).sum())
+                                                     for p in (model[0].bias, model[2].bias))
+            hint = ("hint: leave the biases out (only parameters with p.dim() > 1)"
+                    if got == pytest.approx(with_biases, rel=1e-5) else "hint: strength * the sum over all weights")
+            assert got == pytest.approx(expected, rel=1e-5), f"{name}: expected {expected:.5f}, got {got:.5f}.\n{hint}"
+    trainer_module.l1_penalty(model, strength=1.0).backward()
+    assert torch.allclose(model[0].weight.grad, torch.sign(model[0].weight)), \
+        "the penalty must stay a tensor that gradients flow through (no .item(), no float())"
+
+
+@pytest.mark.bonus_d
+def test_a_penalty_passed_to_the_trainer_shrinks_the_weights(trainer_module, tmp_path):
+    _, plain = train(trainer_module, tmp_path / "plain", None, lr=0.1, epochs=5)
+    _, shrunk = train(trainer_module, tmp_path / "l2", None, lr=0.1, epochs=5,
+                      regularization=lambda model: trainer_module.l2_penalty(model, strength=1.0))
+
+    def weight_norm(run):
+        return float(torch.load(run / "weights.pt", weights_only=True)["linear.weight"].norm())
+
+    assert weight_norm(shrunk) < 0.7 * weight_norm(plain)

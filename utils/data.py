@@ -1,0 +1,118 @@
+"""MNIST as tensors in memory, split and served in batches (provided code, nothing to fill in).
+
+``DataLoaderFNN`` (fnn.py) holds the lesson: the transform and the normalisation. What it needs
+besides lives here: reading MNIST, the seeded train/validation split, running the transform once
+per image, and ``Batches``, which slices shuffled batches from the tensors in every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from utils.checks import check_positive_int, check_ratio
+from utils.errors import ArgumentError, DataError
+from utils.mnist import ensure_mnist, raw_folder
+
+IMAGE_SIDE = 28
+SPLITS = ("train", "val", "test")
+
+
+def mnist_datasets(data_dir=None, verbose=True):
+    """The torchvision MNIST training (60,000) and test (10,000) sets, fetched and verified first."""
+    from torchvision import datasets
+
+    ensure_mnist(data_dir, verbose=verbose)
+    root = raw_folder(data_dir).parents[1]
+    try:
+        return datasets.MNIST(root, train=True, download=False), datasets.MNIST(root, train=False, download=False)
+    except (OSError, RuntimeError) as error:
+        raise DataError(f"MNIST in {raw_folder(data_dir)} cannot be read ({error}). Delete the four files "
+                        "there; the next run fetches them again.") from error
+
+
+def split_indices(count, train_val_ratio, seed):
+    """The training and validation indices of ``count`` images: a seeded random split."""
+    check_ratio("train_val_ratio", train_val_ratio)
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(int(seed)))
+    num_train = round(train_val_ratio * count)
+    if not 0 < num_train < count:
+        raise ArgumentError(f"train_val_ratio={train_val_ratio} leaves an empty training or validation "
+                            "split; use a value such as 0.8.")
+    return order[:num_train], order[num_train:]
+
+
+def split_labels(train_val_ratio=0.8, seed=0, data_dir=None):
+    """Labels of the train, val and test splits, split as ``DataLoaderFNN`` splits them (for task 1b)."""
+    train_full, test = mnist_datasets(data_dir, verbose=False)
+    train_idx, val_idx = split_indices(len(train_full), train_val_ratio, seed)
+    return {"train": train_full.targets[train_idx], "val": train_full.targets[val_idx], "test": test.targets}
+
+
+def first_training_images(count=12, data_dir=None):
+    """The first ``count`` MNIST training images as ``(count, 784)`` floats in [0, 1], and their labels."""
+    train_full, _ = mnist_datasets(data_dir, verbose=False)
+    return train_full.data[:count].reshape(count, -1).float() / 255, train_full.targets[:count].clone()
+
+
+def transform_all(dataset, transform):
+    """Run ``transform`` once on every image of ``dataset``; return (images (N, 784), labels (N,))."""
+    first = transform(dataset.data[0].numpy())
+    if not isinstance(first, torch.Tensor):
+        # The untouched template: the steps of TODO 2d are still commented out.
+        raise NotImplementedError("TODO 2d")
+    if first.shape != (IMAGE_SIDE * IMAGE_SIDE,):
+        raise DataError(f"DataLoaderFNN's transform must turn each 28x28 image into a tensor of shape (784,), "
+                        f"but it returns shape {tuple(first.shape)}. Fix TODO 2d in fnn.py.")
+    images = torch.empty(len(dataset.data), first.numel(), dtype=torch.float32)
+    for index, image in enumerate(dataset.data):
+        images[index] = transform(image.numpy())
+    return images, dataset.targets.clone()
+
+
+@dataclass
+class Batches:
+    """Iterable over ``(images, labels)`` batches sliced from in-memory tensors.
+
+    Behaves like a ``torch.utils.data.DataLoader`` where the trainer needs it to:
+    ``len(batches)`` is the number of batches, ``len(batches.dataset)`` the number of images.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    batch_size: int
+    generator: torch.Generator | None = None
+    augment: object = None
+
+    def __post_init__(self):
+        check_positive_int("batch_size", self.batch_size)
+        self.dataset = torch.utils.data.TensorDataset(self.images, self.labels)
+
+    def __len__(self):
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __iter__(self):
+        count = len(self.labels)
+        order = None if self.generator is None else torch.randperm(count, generator=self.generator)
+        for start in range(0, count, self.batch_size):
+            if order is None:
+                images = self.images[start:start + self.batch_size]
+                labels = self.labels[start:start + self.batch_size]
+            else:
+                index = order[start:start + self.batch_size]
+                images, labels = self.images[index], self.labels[index]
+            if self.augment is not None:
+                images = self.augment(images)
+            yield images, labels
+
+
+def show_sizes(loader):
+    """Print how many images and batches each split of ``loader`` has, and one batch's shape."""
+    print(f"{'split':<6}{'images':>8}{'batches':>9}   batch shape")
+    for split in SPLITS:
+        images, _ = loader.tensors(split)
+        batches = math.ceil(len(images) / loader.batch_size)
+        shape = (min(loader.batch_size, len(images)), images.shape[1])
+        print(f"{split:<6}{len(images):>8}{batches:>9}   {shape}")
