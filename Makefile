@@ -22,6 +22,10 @@ test: $(INSTALLED)  ## check the reference solutions and the templates
 student: $(INSTALLED)  ## check your own files, with a per-subtask summary
 	$(PY) -m pytest --impl student $(ARGS)
 
+.PHONY: mutants
+mutants: $(INSTALLED)  ## mutation check: every realistic mistake must fail its own subtask (make mutants ARGS="--only 3c")
+	OMP_NUM_THREADS=1 $(PY) tools/mutants.py $(ARGS)
+
 templates: $(INSTALLED)  ## regenerate the templates from solutions/
 	$(PY) tools/make_templates.py
 
