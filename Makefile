@@ -37,3 +37,12 @@ lint: $(INSTALLED)
 
 clean-runs:  ## delete all trained runs
 	rm -rf runs
+
+.PHONY: release grade
+release: $(INSTALLED)  ## write the student repository: make release DEST=../session01-student
+	@test -n "$(DEST)" || { echo 'usage: make release DEST=path'; exit 2; }
+	$(PY) tools/release.py $(DEST)
+
+grade: $(INSTALLED)  ## grade a class: make grade SUBMISSIONS=folder OUT=folder [ARGS="--jobs 2"]
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo 'usage: make grade SUBMISSIONS=folder OUT=folder'; exit 2; }
+	$(PY) tools/grade.py $(SUBMISSIONS) --out $(OUT) $(ARGS)
