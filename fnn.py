@@ -7,7 +7,6 @@ Check a subtask with ``pytest --impl student -m task2a`` (task2b, ..., bonus_f).
 """
 
 import torch
-from torchvision import transforms
 
 from utils import checks
 from utils.data import SPLITS, Batches, mnist_datasets, show_sizes, split_indices, transform_all
@@ -70,6 +69,7 @@ class FNN(torch.nn.Module):
                            ("num_classes", num_classes)):
             checks.check_positive_int(name, size)
         checks.check_activation("activation_func", activation_func)
+        self.input_shape = input_shape
         # TODO 2b: three layers made with _dense_layer, stored as attributes (e.g. self.hidden1,
         #          self.hidden2, self.output): input_shape -> hidden_shape and hidden_shape ->
         #          hidden_shape with activation_func, then hidden_shape -> num_classes without one
@@ -91,6 +91,7 @@ class FNN(torch.nn.Module):
         torch.Tensor
             Shape ``(batch, num_classes)``: one raw score (logit) per class.
         """
+        checks.check_flat_batch(x, self.input_shape)
         # TODO 2c: pass x through the layers of 2b, in order, and return the raw scores
         raise NotImplementedError("TODO 2c")
 
@@ -138,6 +139,7 @@ class DataLoaderFNN:
         self.augment = None if augment is None else checks.check_callable("augment", augment, "Augment()")
         train_full, test = mnist_datasets(data_dir, verbose)
         train_idx, val_idx = split_indices(len(train_full), train_val_ratio, self.seed)
+        from torchvision import transforms  # here, where it is used: torchvision takes a second to load
 
         steps = [
             # TODO 2d: uncomment the two lines below: ToTensor turns a 28x28 uint8 image into a

@@ -87,3 +87,12 @@ def check_layer_sizes(name, value):
     if not sizes:
         raise ArgumentError(f"{name} needs at least one layer size, e.g. [500, 500].")
     return sizes
+
+
+def check_flat_batch(x, input_shape):
+    """A batch of flattened images, shape ``(batch, input_shape)``, for a fully connected network."""
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) != 2 or shape[1] != input_shape:
+        hint = " (images of 28x28: flatten them to 784, as DataLoaderFNN's transform does)" if len(shape) > 2 else ""
+        raise ArgumentError(f"a fully connected network takes batches of shape (batch, {input_shape}), "
+                            f"got {shape}{hint}.")

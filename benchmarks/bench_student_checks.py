@@ -1,0 +1,70 @@
+"""How long a student waits for a check, against the floor of starting Python with torch.
+
+In a scratch copy of the repository with untouched templates (what a student starts from), it
+times, in turns, ``python -c "import torch"``, a one-subtask check
+(``pytest --impl student -m task2a``) and the whole student run (``pytest --impl student``).
+Medians of ``--repeats`` rounds (default 5); the two ratios are the targets (2x and 3x).
+
+    python benchmarks/bench_student_checks.py [--repeats 5]
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import make_templates  # noqa: E402
+
+
+def blank_repository(target):
+    for name in ("solutions", "utils", "tests", "tools"):
+        shutil.copytree(REPO_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO_ROOT / "pyproject.toml", target)
+    (target / "data").symlink_to(REPO_ROOT / "data", target_is_directory=True)
+    for _, template, text in make_templates.template_pairs(target / "solutions", target):
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text(text)
+
+
+def seconds(command, cwd):
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=dict(os.environ, MPLBACKEND="Agg"))
+    return time.perf_counter() - started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    python = sys.executable
+    commands = {
+        'python -c "import torch"': [python, "-c", "import torch"],
+        "pytest --impl student -m task2a": [python, "-m", "pytest", "--impl", "student", "-m", "task2a", "-q"],
+        "pytest --impl student (all)": [python, "-m", "pytest", "--impl", "student", "-q"],
+    }
+    times = {name: [] for name in commands}
+    with tempfile.TemporaryDirectory() as folder:
+        repo = Path(folder)
+        blank_repository(repo)
+        seconds(commands["pytest --impl student (all)"], repo)  # warm the file cache once
+        for _ in range(args.repeats):
+            for name, command in commands.items():
+                times[name].append(seconds(command, repo))
+    floor = statistics.median(times['python -c "import torch"'])
+    print(f"{'command (blank templates)':<36}{'median s':>9}{'x torch':>9}   all rounds")
+    for name, values in times.items():
+        median = statistics.median(values)
+        rounds = ", ".join(f"{value:.2f}" for value in values)
+        print(f"{name:<36}{median:>9.2f}{median / floor:>9.2f}   {rounds}")
+
+
+if __name__ == "__main__":
+    main()
