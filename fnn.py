@@ -9,7 +9,7 @@ Check a subtask with ``pytest --impl student -m task2a`` (task2b, ..., bonus_f).
 import torch
 
 from utils import checks
-from utils.data import SPLITS, Batches, mnist_datasets, show_sizes, split_indices, transform_all
+from utils.data import InMemorySplits, mnist_datasets, split_indices, transform_all
 
 
 def _dense_layer(input_shape, output_shape, activation_func=None, batch_normalize=False):
@@ -17,12 +17,10 @@ def _dense_layer(input_shape, output_shape, activation_func=None, batch_normaliz
 
     Parameters
     ----------
-    input_shape : int
-        Number of input features of the layer.
-    output_shape : int
-        Number of output features (neurons) of the layer.
+    input_shape, output_shape : int
+        Number of input features and of output features (neurons).
     activation_func : type of torch.nn.Module, optional
-        Activation class, e.g. ``torch.nn.ReLU`` (the class, not an instance). ``None`` for the
+        Activation class, e.g. ``torch.nn.ReLU`` (the class, not an instance); ``None`` for the
         output layer, which returns raw scores (logits).
     batch_normalize : bool
         Bonus b: a ``torch.nn.BatchNorm1d`` between the linear map and the activation.
@@ -79,17 +77,9 @@ class FNN(torch.nn.Module):
             raise NotImplementedError("TODO bonus_b")
 
     def forward(self, x):
-        """Scores for a batch of flattened images.
+        """Scores for a batch of flattened images: ``(batch, input_shape) -> (batch, num_classes)``.
 
-        Parameters
-        ----------
-        x : torch.Tensor
-            Shape ``(batch, input_shape)``.
-
-        Returns
-        -------
-        torch.Tensor
-            Shape ``(batch, num_classes)``: one raw score (logit) per class.
+        One raw score (logit) per class; no softmax (the loss applies it).
         """
         checks.check_flat_batch(x, self.input_shape)
         # TODO 2c: pass x through the layers of 2b, in order, and return the raw scores
@@ -101,35 +91,26 @@ def flatten_image(image):
     return image.reshape(-1)
 
 
-class DataLoaderFNN:
-    """MNIST for a fully connected network: images as 784-vectors, in train / val / test batches.
+class DataLoaderFNN(InMemorySplits):
+    """MNIST for a fully connected network: ``loader("train" | "val" | "test")`` gives batches
+    of images as 784-vectors ``(100, 784)`` and their labels ``(100,)``.
 
-    The 60,000 training images are split into a training and a validation part
-    (``train_val_ratio``); the 10,000 test images stay apart for the final evaluation. The
-    transform runs once per image when the loader is made; every epoch then slices its batches
-    from tensors in memory (``utils/data.py``).
+    The 60,000 training images are split into training and validation (``train_val_ratio``);
+    the 10,000 test images stay apart. The transform runs once per image, here; every epoch
+    then slices its batches from tensors in memory (``InMemorySplits``, ``utils/data.py``).
 
     Parameters
     ----------
     train_val_ratio : float
         Share of the 60,000 training images used for training, in (0, 1); the rest validates.
-    batch_size : int
-        Images per batch.
-    seed : int
-        Seed of the train/validation split and of the shuffling, for reproducible runs.
+    batch_size, seed : int
+        Images per batch; seed of the split and the shuffling.
     normalize : bool
-        Bonus b: standardise the pixels with the mean and standard deviation of the training split.
+        Bonus b: standardise the pixels with the training split's mean and standard deviation.
     augment : callable, optional
-        Bonus i: applied to every training batch ``(batch, 784) -> (batch, 784)``, never to
-        validation or test batches.
+        Bonus i: applied to every training batch ``(batch, 784) -> (batch, 784)``.
     data_dir : path, optional
-        Where MNIST is kept (``data/`` in the repository by default).
-
-    Examples
-    --------
-    >>> loader = DataLoaderFNN()
-    >>> for images, labels in loader("train"):
-    ...     pass  # images: (100, 784) float32, labels: (100,) int64
+        Where MNIST is kept (``data/`` by default).
     """
 
     def __init__(self, train_val_ratio=0.8, batch_size=100, seed=0, normalize=False,
@@ -156,25 +137,8 @@ class DataLoaderFNN:
         self.transform = transforms.Compose(steps)
 
         images, labels = transform_all(train_full, self.transform)
-        self._tensors = {"train": (images[train_idx], labels[train_idx]),
-                         "val": (images[val_idx], labels[val_idx]),
-                         "test": transform_all(test, self.transform)}
-        self._shuffle = torch.Generator().manual_seed(self.seed + 1)
-
-    def __call__(self, split):
-        """Batches of one split: ``"train"`` (shuffled, augmented), ``"val"`` or ``"test"``."""
-        images, labels = self.tensors(split)
-        if split != "train":
-            return Batches(images, labels, self.batch_size)
-        return Batches(images, labels, self.batch_size, generator=self._shuffle, augment=self.augment)
-
-    def tensors(self, split):
-        """All images ``(N, 784)`` and labels ``(N,)`` of one split, unshuffled, unaugmented."""
-        return self._tensors[checks.check_choice("split", split, SPLITS)]
-
-    def show_sizes(self):
-        """Print how many images and batches each split has, and the shape of one batch."""
-        show_sizes(self)
+        self.keep_splits({"train": (images[train_idx], labels[train_idx]), "val": (images[val_idx], labels[val_idx]),
+                          "test": transform_all(test, self.transform)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,17 +146,9 @@ class DataLoaderFNN:
 
 
 def channel_mean_std(images):
-    """Bonus b: mean and standard deviation of all pixel values, after scaling to [0, 1].
+    """Bonus b: ``(mean, std)`` of all pixels of uint8 ``images (N, 28, 28)`` scaled to [0, 1].
 
-    Parameters
-    ----------
-    images : torch.Tensor
-        uint8 tensor of shape ``(N, 28, 28)`` with grey values 0..255.
-
-    Returns
-    -------
-    tuple of float
-        ``(mean, std)``; about ``(0.1307, 0.3081)`` on the MNIST training images.
+    About ``(0.1307, 0.3081)`` on the MNIST training images.
     """
     # TODO bonus_b: scale to [0, 1] (in float64), then return the mean and the standard deviation
     #          of all pixels as two Python floats
@@ -208,15 +164,10 @@ def make_initializer(scheme="kaiming_normal", bias=0.0):
     Parameters
     ----------
     scheme : str
-        How to draw the weights: ``"xavier_uniform"``, ``"xavier_normal"`` (Glorot),
-        ``"kaiming_uniform"``, ``"kaiming_normal"`` (He, for ReLU), ``"normal"`` (std 0.01)
-        or ``"zeros"``.
+        ``"xavier_uniform"``, ``"xavier_normal"`` (Glorot), ``"kaiming_uniform"``,
+        ``"kaiming_normal"`` (He, for ReLU), ``"normal"`` (std 0.01) or ``"zeros"``.
     bias : float
         Value every bias is set to (layers without a bias are left as they are).
-
-    Examples
-    --------
-    >>> FNN().apply(make_initializer("xavier_uniform"))  # doctest: +SKIP
     """
     checks.check_choice("scheme", scheme, INIT_SCHEMES)
 
@@ -232,24 +183,11 @@ def make_initializer(scheme="kaiming_normal", bias=0.0):
 
 
 class DeepFNN(torch.nn.Module):
-    """Bonus f: a fully connected network of any depth, one hidden layer per entry of ``hidden_shapes``.
+    """Bonus f: a fully connected network of any depth: one hidden layer per entry of ``hidden_shapes``.
 
-    ``DeepFNN(784, [500, 500], 10)`` is the same network as ``FNN(784, 500, 10)``.
-
-    Parameters
-    ----------
-    input_shape : int
-        Length of one flattened image (784).
-    hidden_shapes : sequence of int
-        Neurons of each hidden layer, in order; at least one.
-    num_classes : int
-        Number of outputs (10).
-    activation_func : type of torch.nn.Module
-        Activation class of the hidden layers.
-    use_batch_norm : bool
-        Batch normalisation in every hidden layer (see ``_dense_layer``).
-    dropout : float
-        Probability of zeroing a hidden activation during training (0 switches dropout off).
+    ``DeepFNN(784, [500, 500], 10)`` is the same network as ``FNN(784, 500, 10)``. Like ``FNN``,
+    plus ``hidden_shapes`` (sizes in order, at least one) and ``dropout`` (probability of zeroing
+    a hidden activation during training; 0 switches it off).
     """
 
     def __init__(self, input_shape=784, hidden_shapes=(500, 500), num_classes=10,

@@ -25,12 +25,7 @@ from utils.network_user import NetworkUser
 def show_example_images(images, labels, path=None, show=False):
     """1a: six training images in a 2x3 grid, each titled with its label.
 
-    Parameters
-    ----------
-    images : torch.Tensor
-        Flattened images, shape ``(N, 784)``, N >= 6.
-    labels : torch.Tensor
-        Their labels, shape ``(N,)``.
+    ``images`` are flattened, ``(N, 784)`` with N >= 6; ``labels`` their labels ``(N,)``.
     """
     # TODO 1a: take the first six images and labels; reshape the images to (6, 28, 28); make one
     #          title per image that shows its label as a plain number (int(label), not a tensor);
@@ -46,15 +41,8 @@ def show_example_images(images, labels, path=None, show=False):
 def count_labels(labels, num_classes=10):
     """1b: how many images of each digit a split has.
 
-    Parameters
-    ----------
-    labels : torch.Tensor
-        Integer labels, shape ``(N,)``.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape ``(num_classes,)``: entry ``d`` is the number of labels equal to ``d`` (also 0).
+    Returns a tensor ``(num_classes,)`` whose entry ``d`` counts the labels equal to ``d`` among
+    ``labels (N,)`` (0 for a digit that does not occur).
     """
     # TODO 1b: count the labels per digit 0..num_classes-1 (a loop, or torch.bincount with minlength)
     ### BEGIN SOLUTION

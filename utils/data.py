@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from utils.checks import check_positive_int, check_ratio
+from utils.checks import check_choice, check_positive_int, check_ratio
 from utils.errors import ArgumentError, DataError
 from utils.mnist import ensure_mnist, raw_folder
 
@@ -108,11 +108,31 @@ class Batches:
             yield images, labels
 
 
-def show_sizes(loader):
-    """Print how many images and batches each split of ``loader`` has, and one batch's shape."""
-    print(f"{'split':<6}{'images':>8}{'batches':>9}   batch shape")
-    for split in SPLITS:
-        images, _ = loader.tensors(split)
-        batches = math.ceil(len(images) / loader.batch_size)
-        shape = (min(loader.batch_size, len(images)), images.shape[1])
-        print(f"{split:<6}{len(images):>8}{batches:>9}   {shape}")
+class InMemorySplits:
+    """What a loader does with its transformed splits: ``loader(split)`` batches, ``tensors``,
+    ``show_sizes``. A subclass sets ``batch_size``, ``seed``, ``augment`` and calls ``keep_splits``."""
+
+    def keep_splits(self, tensors):
+        """Keep ``{"train": (images, labels), "val": ..., "test": ...}``; seed the shuffling."""
+        self._tensors = tensors
+        self._shuffle = torch.Generator().manual_seed(self.seed + 1)
+
+    def __call__(self, split):
+        """Batches of one split: ``"train"`` (shuffled, augmented), ``"val"`` or ``"test"``."""
+        images, labels = self.tensors(split)
+        if split != "train":
+            return Batches(images, labels, self.batch_size)
+        return Batches(images, labels, self.batch_size, generator=self._shuffle, augment=self.augment)
+
+    def tensors(self, split):
+        """All images ``(N, 784)`` and labels ``(N,)`` of one split, unshuffled, unaugmented."""
+        return self._tensors[check_choice("split", split, SPLITS)]
+
+    def show_sizes(self):
+        """Print how many images and batches each split has, and the shape of one batch."""
+        print(f"{'split':<6}{'images':>8}{'batches':>9}   batch shape")
+        for split in SPLITS:
+            images, _ = self.tensors(split)
+            batches = math.ceil(len(images) / self.batch_size)
+            shape = (min(self.batch_size, len(images)), images.shape[1])
+            print(f"{split:<6}{len(images):>8}{batches:>9}   {shape}")

@@ -19,25 +19,17 @@ class NetworkTrainer:
 
     Parameters
     ----------
-    network_class : type of torch.nn.Module
-        The network to build, e.g. ``FNN``; built as ``network_class(**network_params)``.
-    loss_function : type
-        Loss class, e.g. ``torch.nn.CrossEntropyLoss``; built with ``loss_params``.
-    optimizer : type
-        Optimizer class, e.g. ``torch.optim.Adam``; built with ``optimizer_params``.
+    network_class, loss_function, optimizer : type
+        Classes, e.g. ``FNN``, ``torch.nn.CrossEntropyLoss``, ``torch.optim.Adam``; each is built
+        with its ``*_params`` of ``train_network``.
     lr_scheduler : type, optional
         Learning-rate scheduler class, e.g. ``torch.optim.lr_scheduler.ReduceLROnPlateau``.
     data_loader : callable
         ``data_loader("train")`` and ``data_loader("val")`` give iterables of
         ``(input_data, target)`` batches, e.g. a ``DataLoaderFNN``.
-    folder : path
-        Where run folders are made (``runs/`` by default).
-    device : str
-        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"`` or ``"mps"``.
-    seed : int
-        Seed of the weight initialisation.
-    progress : bool
-        Progress bars (shown on a terminal only).
+    folder, device, seed, progress
+        Where runs are saved (``runs/``); ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``; seed of
+        the weights; progress bars (on a terminal only).
     """
 
     def __init__(self, network_class, loss_function, optimizer, lr_scheduler=None,
@@ -57,13 +49,9 @@ class NetworkTrainer:
             Passes over the training data.
         network_params, loss_params, optimizer_params, scheduler_params : dict
             Keyword arguments of the network, loss, optimizer and scheduler classes.
-        sum_correct_preds : callable, optional
-            ``sum_correct_preds(output, target)`` -> right predictions in a batch (bonus a);
-            with it, accuracies in percent are reported too.
-        regularization : callable, optional
-            ``regularization(model)`` -> a penalty added to the training loss (bonus d).
-        initializer : callable, optional
-            Applied with ``model.apply(initializer)`` before training (bonus c).
+        sum_correct_preds, regularization, initializer : callable, optional
+            Bonus a: ``(output, target) -> number right``, for accuracies; bonus d: ``model ->
+            penalty`` added to the loss; bonus c: applied with ``model.apply`` before training.
 
         Returns
         -------
@@ -157,20 +145,8 @@ class NetworkTrainer:
 
 
 def sum_correct_preds(predicted, target):
-    """Bonus a: how many predictions in a batch are right.
-
-    Parameters
-    ----------
-    predicted : torch.Tensor
-        Network output, shape ``(batch, num_classes)``: one score per class.
-    target : torch.Tensor
-        True class indices, shape ``(batch,)``.
-
-    Returns
-    -------
-    int or torch.Tensor
-        The number of samples whose highest score is at the true class.
-    """
+    """Bonus a: how many rows of ``predicted (batch, num_classes)`` have their highest score at
+    the true class ``target (batch,)``; an int or a 0-d tensor."""
     # TODO bonus_a: the class with the highest score in each row (argmax over dim 1), compared
     #          with target; return how many are equal
     ### BEGIN SOLUTION
