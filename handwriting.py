@@ -152,7 +152,7 @@ def main(argv=None):
     if failed:
         print(f"{failed} of {len(args.images)} image{'s' if len(args.images) != 1 else ''} could not be read.",
               file=sys.stderr)
-        raise SystemExit(1)
+        return 1
 
 
 if __name__ == "__main__":

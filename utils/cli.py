@@ -60,9 +60,9 @@ def todo_message(error, root=None):
 
 
 def run_cli(main, argv=None):
-    """Call ``main(argv)``; return a process exit code (0 on success)."""
+    """Call ``main(argv)``; return a process exit code (0 on success, or the int ``main`` returns)."""
     try:
-        main(argv)
+        code = main(argv)
     except NotImplementedError as error:
         print(todo_message(error, root=Path(sys.argv[0]).resolve().parent), file=sys.stderr)
         return 3
@@ -75,4 +75,4 @@ def run_cli(main, argv=None):
     except CourseError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0

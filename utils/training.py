@@ -84,21 +84,28 @@ class AccuracyCounter:
     """Counts right predictions with ``sum_correct_preds`` (bonus a).
 
     Called as ``count_correct(output, target)`` for every batch; ``take_percent()`` returns the
-    accuracy since the last call, or None when there is no counter or it is not written yet.
+    accuracy since the last call, or None when there is no counter or it is not written yet
+    (said once, before training starts).
     """
 
     def __init__(self, sum_correct_preds=None):
         self.sum_correct_preds = sum_correct_preds
-        self.enabled = sum_correct_preds is not None
+        self.enabled = sum_correct_preds is not None and self._is_written()
         self.correct, self.seen = 0, 0
+
+    def _is_written(self):
+        try:
+            self.sum_correct_preds(torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))
+        except NotImplementedError:
+            print("Note: accuracy is not shown until bonus a (sum_correct_preds) is written; losses are.")
+            return False
+        except Exception:  # noqa: BLE001 - a real bug shows up on the first batch, with its traceback
+            return True
+        return True
 
     def __call__(self, output, target):
         if self.enabled:
-            try:
-                self.correct += int(self.sum_correct_preds(output.detach(), target))
-            except NotImplementedError:
-                self.enabled = False
-                print("Note: accuracy is not shown until bonus a (sum_correct_preds) is written.")
+            self.correct += int(self.sum_correct_preds(output.detach(), target))
         self.seen += len(target)
 
     def take_percent(self):
