@@ -102,8 +102,7 @@ MUTANTS = (
       "        self.output = _dense_layer(hidden_shape, num_classes)",
       "self.layers = [_dense_layer(input_shape, hidden_shape, activation_func),\n"
       "                       _dense_layer(hidden_shape, hidden_shape, activation_func),\n"
-      "                       _dense_layer(hidden_shape, num_classes)]\n"
-      "        self.hidden1, self.hidden2, self.output = self.layers"),
+      "                       _dense_layer(hidden_shape, num_classes)]"),
     M("2b", "sizes hard-coded for MNIST", FNN,
       "self.hidden1 = _dense_layer(input_shape, hidden_shape, activation_func)",
       "self.hidden1 = _dense_layer(784, hidden_shape, activation_func)"),
@@ -127,8 +126,8 @@ MUTANTS = (
     M("2c", "layers in the wrong order", FNN, "return self.output(self.hidden2(self.hidden1(x)))",
       "return self.output(self.hidden1(self.hidden2(x)))"),
     # 2d: the transform
-    M("2d", "flatten left commented out", FNN, "transforms.Lambda(flatten_image),\n", ""),
-    M("2d", "ToTensor left commented out", FNN, "transforms.ToTensor(),\n", ""),
+    M("2d", "flatten left commented out", FNN, "            transforms.Lambda(flatten_image),\n", ""),
+    M("2d", "ToTensor left commented out", FNN, "            transforms.ToTensor(),\n", ""),
     M("2d", "flatten before ToTensor", FNN, "transforms.ToTensor(),\n            transforms.Lambda(flatten_image),",
       "transforms.Lambda(flatten_image),\n            transforms.ToTensor(),"),
     M("2d", "PILToTensor keeps 0..255", FNN, "transforms.ToTensor(),", "transforms.PILToTensor(),"),
@@ -146,7 +145,7 @@ MUTANTS = (
     M("3a", "validation loss under another name", TRAINER, "validation_loss = 0.0", "val_loss = 0.0"),
     M("3a", "validation loss starts at one", TRAINER, "validation_loss = 0.0", "validation_loss = 1.0"),
     # 3b: the training step
-    M("3b", "no zero_grad", TRAINER, "optimizer.zero_grad()\n", ""),
+    M("3b", "no zero_grad", TRAINER, "            optimizer.zero_grad()\n", ""),
     M("3b", "regularisation left out of the backward pass", TRAINER, "(loss + regularization(model)).backward()",
       "loss.backward()"),
     M("3b", "regularisation added after the backward pass", TRAINER,
@@ -155,8 +154,10 @@ MUTANTS = (
       "(loss + regularization(model)).backward()\n            optimizer.step()",
       "optimizer.step()\n            (loss + regularization(model)).backward()"),
     M("3b", "zero_grad between backward and step", TRAINER,
-      "optimizer.zero_grad()\n            output = model(input_data)",
-      "output = model(input_data)"),
+      "optimizer.zero_grad()\n            output = model(input_data)\n            loss = criterion(output, target)\n"
+      "            (loss + regularization(model)).backward()\n",
+      "output = model(input_data)\n            loss = criterion(output, target)\n"
+      "            (loss + regularization(model)).backward()\n            optimizer.zero_grad()\n"),
     M("3b", "no optimizer step", TRAINER, "            optimizer.step()\n", ""),
     M("3b", "criterion's arguments swapped", TRAINER, "loss = criterion(output, target)",
       "loss = criterion(target, output)"),
@@ -237,7 +238,7 @@ MUTANTS = (
     M("bonus_b", "batch norm after the activation", FNN, "layers.insert(1, torch.nn.BatchNorm1d(output_shape))",
       "layers.append(torch.nn.BatchNorm1d(output_shape))"),
     M("bonus_b", "linear map keeps its bias", FNN,
-      "layers[0] = torch.nn.Linear(input_shape, output_shape, bias=False)\n", ""),
+      "        layers[0] = torch.nn.Linear(input_shape, output_shape, bias=False)\n", ""),
     M("bonus_b", "statistics of 0..255 pixels", FNN, "scaled = images.to(torch.float64) / 255.0",
       "scaled = images.to(torch.float64)"),
     M("bonus_b", "statistics of all 60000 training images", FNN, "channel_mean_std(train_full.data[train_idx])",

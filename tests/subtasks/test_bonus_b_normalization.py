@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from hints import explain
 
 
 @pytest.mark.bonus_b
@@ -9,8 +10,12 @@ def test_mean_and_std_of_pixels_scaled_to_zero_one(fnn):
     images = torch.randint(0, 256, (500, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     mean, std = fnn.channel_mean_std(images)
     scaled = images.double() / 255
-    assert float(mean) == pytest.approx(float(scaled.mean()), abs=1e-6)
-    assert float(std) == pytest.approx(float(scaled.std()), rel=1e-3)
+    hint = ("hint: scale the pixels to [0, 1] first (divide by 255)" if float(mean) > 1 else
+            "hint: the mean and standard deviation of all pixels, images.double() / 255")
+    assert float(mean) == pytest.approx(float(scaled.mean()), abs=1e-6), (
+        f"expected the mean pixel {float(scaled.mean()):.4f}, got {float(mean):.4f}.\n{hint}")
+    assert float(std) == pytest.approx(float(scaled.std()), rel=1e-3), (
+        f"expected the standard deviation {float(scaled.std()):.4f}, got {float(std):.4f}.\n{hint}")
 
 
 @pytest.mark.bonus_b
@@ -21,37 +26,54 @@ def test_mnist_training_pixels_give_the_known_mean_and_std(fnn):
 
     images = MNIST(ensure_mnist(verbose=False).parents[1], train=True).data
     mean, std = fnn.channel_mean_std(images)
-    assert float(mean) == pytest.approx(0.1307, abs=5e-4)
-    assert float(std) == pytest.approx(0.3081, abs=5e-4)
+    assert (float(mean), float(std)) == pytest.approx((0.1307, 0.3081), abs=5e-4), (
+        f"MNIST's 60000 training images: expected mean 0.1307 and std 0.3081, got {float(mean):.4f} and "
+        f"{float(std):.4f}")
 
 
 @pytest.mark.bonus_b
 @pytest.mark.slow
 def test_normalized_loader_standardises_the_training_split(fnn):
 
-    loader = fnn.DataLoaderFNN(normalize=True, verbose=False)
+    with explain("DataLoaderFNN(normalize=True) to build",
+                 ((ValueError, TypeError, RuntimeError), "Tensor image|size \\(\\.\\.\\., C, H, W\\)|dimension",
+                  "transforms.Normalize works on (1, 28, 28) images: insert it before the flattening step")):
+        loader = fnn.DataLoaderFNN(normalize=True, verbose=False)
     images, _ = loader.tensors("train")
-    assert float(images.mean()) == pytest.approx(0.0, abs=1e-3)
-    assert float(images.std()) == pytest.approx(1.0, abs=1e-3)
-    assert loader.mean_std[0] == pytest.approx(0.1307, abs=1e-3)
+    pixels = images.double()
+    mean, std = float(pixels.mean()), float(pixels.std())
+    hint = "hint: the statistics of the training split only: channel_mean_std(train_full.data[train_idx])"
+    assert mean == pytest.approx(0.0, abs=1e-4), (
+        f"expected the normalised training split to have mean 0 (to 1e-4), got {mean:.5f}.\n{hint}")
+    assert std == pytest.approx(1.0, abs=1e-4), (
+        f"expected the normalised training split to have standard deviation 1 (to 1e-4), got {std:.5f}.\n{hint}")
+    assert loader.mean_std[0] == pytest.approx(0.1308, abs=1e-3), (
+        f"expected loader.mean_std to hold the training split's mean, about 0.1308, got {loader.mean_std[0]}")
 
 
 @pytest.mark.bonus_b
 def test_batch_norm_sits_between_a_bias_free_linear_map_and_the_activation(fnn):
 
     layer = fnn._dense_layer(30, 20, torch.nn.ReLU, batch_normalize=True)
-    kinds = [type(m) for m in layer.modules() if not isinstance(m, torch.nn.Sequential)]
-    assert kinds == [torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.ReLU]
+    kinds = [type(m).__name__ for m in layer.modules() if not isinstance(m, torch.nn.Sequential)]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU"], (
+        f"expected Linear, BatchNorm1d, ReLU in this order, got {kinds}.\n"
+        "hint: layers.insert(1, torch.nn.BatchNorm1d(output_shape)): right after the linear map, before the activation")
     linear = next(m for m in layer.modules() if isinstance(m, torch.nn.Linear))
-    assert linear.bias is None, "batch norm's shift replaces the bias of the linear map"
+    assert linear.bias is None, ("expected a Linear without bias, got one with a bias.\n"
+                                 "hint: batch norm's shift replaces the bias: torch.nn.Linear(..., bias=False)")
     norm = next(m for m in layer.modules() if isinstance(m, torch.nn.BatchNorm1d))
-    assert norm.num_features == 20
+    assert norm.num_features == 20, f"expected BatchNorm1d(20) (output_shape), got BatchNorm1d({norm.num_features})"
 
 
 @pytest.mark.bonus_b
 def test_fnn_with_batch_norm_has_it_in_both_hidden_layers_only(fnn):
 
     model = fnn.FNN(784, 100, 10, torch.nn.ReLU, use_batch_norm=True)
-    assert len([m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]) == 2
+    norms = len([m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)])
+    assert norms == 2, (f"FNN(use_batch_norm=True): expected 2 BatchNorm1d (one per hidden layer), got {norms}.\n"
+                        "hint: build both hidden layers again with batch_normalize=True")
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    assert [m.bias is None for m in linears] == [True, True, False], "the output layer keeps its bias"
+    biases = [m.bias is not None for m in linears]
+    assert biases == [False, False, True], (f"expected biases only in the output layer, got {biases} (has a bias, "
+                                            "per Linear).\nhint: the output layer keeps its bias")

@@ -1,32 +1,85 @@
 """Task 1: look at the data (01_main.py: show_example_images, count_labels)."""
 
+import re
+
 import pytest
 import torch
+from hints import explain
 
 
 def _label_coded_images(labels):
-    """Images whose grey value tells their label, so a plotted image can be matched to its title."""
+    """Images of one grey value each, (label + 1) / 11, so a plotted image tells its label."""
     return torch.stack([torch.full((784,), (int(label) + 1) / 11) for label in labels])
+
+
+def _shows_number(title, number):
+    return re.search(rf"(?<!\d){number}(?!\d)", title) is not None
 
 
 @pytest.mark.task1a
 def test_six_images_in_a_grid_each_titled_with_its_own_label(main_module):
     labels = torch.tensor([3, 1, 4, 1, 5, 9, 2, 6])
-    fig = main_module.show_example_images(_label_coded_images(labels), labels)
+    with explain("a figure of the first six images",
+                 (TypeError, "len\\(\\) of a 0-d tensor|not subscriptable", "titles is a list with one string per image")):
+        fig = main_module.show_example_images(_label_coded_images(labels), labels)
     shown = [ax for ax in fig.axes if ax.get_images()]
-    assert len(shown) == 6, f"expected six images in the figure, found {len(shown)}"
-    for ax in shown:
-        picture = ax.get_images()[0].get_array()
-        assert picture.shape == (28, 28), f"images must be shown as 28x28, got {picture.shape}"
+    assert len(shown) == 6, (f"expected six images in the figure, got {len(shown)}.\n"
+                             "hint: images[:6] and labels[:6], then plotting.image_grid(..., rows=2, cols=3)")
+    rows, cols = shown[0].get_subplotspec().get_geometry()[:2]
+    assert (rows, cols) == (2, 3), (f"expected a grid of 2 rows x 3 columns, got {rows} x {cols}.\n"
+                                    "hint: plotting.image_grid(images, titles, rows=2, cols=3)")
+    for position, ax in enumerate(shown):
+        picture = torch.as_tensor(ax.get_images()[0].get_array())
+        assert picture.shape == (28, 28), (f"expected each image shown as 28x28 pixels, got {tuple(picture.shape)}.\n"
+                                           "hint: images[:6].reshape(6, 28, 28)")
+        # Each test image has one grey value; an image mixed from several was reshaped the wrong way.
+        assert float(picture.std()) < 1e-6, (
+            f"expected image {position + 1} to be training image {position + 1} unchanged; its pixels are "
+            "mixed with other images'.\nhint: reshape the (6, 784) images to (6, 28, 28), "
+            "not to (28, 28, 6)")
         label = round(float(picture.mean()) * 11) - 1
-        assert str(label) in ax.get_title(), f"an image of a {label} is titled {ax.get_title()!r}"
+        wanted = int(labels[position])
+        assert label == wanted, (
+            f"expected image {position + 1} to be training image {position + 1} (a {wanted}), got an image of a "
+            f"{label}.\nhint: the first six images, images[:6], with the first six labels, labels[:6]")
+        title = ax.get_title()
+        assert "tensor" not in title, (f"expected a plain number in the title, got {title!r}.\n"
+                                       "hint: int(label) turns a one-element tensor into a number")
+        assert _shows_number(title, label), (
+            f"expected the title of an image of a {label} to show {label}, got {title!r}.\n"
+            "hint: one title per image, made from its own label (labels[:6], in the same order)")
+
+
+def _count(main_module, labels, **kwargs):
+    with explain(f"count_labels({labels.tolist()}{', num_classes=%d' % kwargs['num_classes'] if kwargs else ''}) "
+                 "to return one count per digit"):
+        return torch.as_tensor(main_module.count_labels(labels, **kwargs)).tolist()
+
+
+def _hint_for_counts(got, expected, labels):
+    if len(got) == int(labels.max()) + 1 < len(expected):
+        return "torch.bincount(labels) stops at the largest label present: give it minlength=num_classes"
+    if len(got) == len(set(labels.tolist())):
+        return "count every digit 0..num_classes-1, also those that do not occur (their count is 0)"
+    if len(got) == 10 != len(expected):
+        return "use the num_classes argument, not 10"
+    if len(got) < len(expected):
+        return f"one count per digit 0..num_classes-1: {len(expected)} counts (range(num_classes))"
+    return "entry d is the number of labels equal to d"
 
 
 @pytest.mark.task1b
-def test_count_labels_counts_every_digit_including_absent_ones(main_module):
-    labels = torch.tensor([0, 2, 2, 9, 9, 9])
-    counts = torch.as_tensor(main_module.count_labels(labels))
-    assert counts.tolist() == [1, 0, 2, 0, 0, 0, 0, 0, 0, 3]
+@pytest.mark.parametrize("labels, num_classes", [
+    ([0, 2, 2, 9, 9, 9], 10),
+    ([0, 2, 2, 5, 2], 10),   # digits 6 to 9 do not occur
+    ([3, 1, 1], 4),
+])
+def test_count_labels_counts_every_digit_including_absent_ones(main_module, labels, num_classes):
+    labels = torch.tensor(labels)
+    expected = [int((labels == digit).sum()) for digit in range(num_classes)]
+    got = _count(main_module, labels, **({} if num_classes == 10 else {"num_classes": num_classes}))
+    assert got == expected, (f"count_labels({labels.tolist()}, num_classes={num_classes}): expected {expected}, "
+                             f"got {got}.\nhint: {_hint_for_counts(got, expected, labels)}")
 
 
 @pytest.mark.task1b
@@ -36,8 +89,10 @@ def test_count_labels_on_real_mnist(main_module):
     from utils.mnist import ensure_mnist
 
     root = ensure_mnist(verbose=False).parents[1]
-    train = torch.as_tensor(main_module.count_labels(MNIST(root, train=True).targets))
-    test = torch.as_tensor(main_module.count_labels(MNIST(root, train=False).targets))
-    assert int(train.sum()) == 60000 and int(train[1]) == 6742
+    train = _count(main_module, MNIST(root, train=True).targets)
+    assert sum(train) == 60000 and train[1] == 6742, (
+        f"expected 60000 training labels with 6742 ones, got {sum(train)} labels with {train[1]} ones")
     # Published counts of the MNIST test set: 980 zeros ... 1009 nines.
-    assert test.tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    expected = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    test = _count(main_module, MNIST(root, train=False).targets)
+    assert test == expected, f"MNIST test labels: expected the published counts {expected}, got {test}"

@@ -10,19 +10,48 @@ import json
 import pytest
 import torch
 from stand_ins import trainer_with_stand_ins
+from hints import explain
 from tiny_data import Linear2, make_data, make_loader
 
 
 def train(trainer_module, tmp_path, part, lr=0.0, epochs=2, network_class=Linear2, optimizer=torch.optim.SGD,
-          **kwargs):
-    """Train on the tiny data with the student's trainer (other parts of task 3 stood in for)."""
+          loss=torch.nn.CrossEntropyLoss, returned=None, **kwargs):
+    """Train on the tiny data with the student's trainer (other parts of task 3 stood in for).
+
+    ``returned`` (a list) collects what ``_train_one_epoch`` returns in each epoch.
+    """
     train_data, val_data = make_data()
     trainer_class = trainer_with_stand_ins(trainer_module.NetworkTrainer, keep=part)
-    trainer = trainer_class(network_class, torch.nn.CrossEntropyLoss, optimizer,
+    if returned is not None:
+        class Spy(trainer_class):
+            def _train_one_epoch(self, *args):
+                returned.append(super()._train_one_epoch(*args))
+                return returned[-1]
+
+        trainer_class = Spy
+    trainer = trainer_class(network_class, loss, optimizer,
                             data_loader=make_loader(train_data, val_data), folder=tmp_path, device="cpu",
                             progress=False)
-    run = trainer.train_network(epochs, {}, optimizer_params={"lr": lr}, **kwargs)
+    with explain(f"{epochs} epoch(s) of training on 10 samples to run", *COMMON_ERRORS):
+        run = trainer.train_network(epochs, {}, optimizer_params={"lr": lr}, **kwargs)
     return json.loads((run / "run.json").read_text())["history"], run
+
+
+COMMON_ERRORS = (
+    (TypeError, "'float' object is not iterable|can only concatenate list|unsupported operand.*'list'",
+     "train_loss and validation_loss start as the number 0.0, not a list"),
+    (TypeError, "unsupported operand.*NoneType", "the losses start as the number 0.0, not None"),
+    ((UnboundLocalError, NameError), "train_loss",
+     "3a: a local variable named train_loss = 0.0 at the start of _train_one_epoch (not self.train_loss)"),
+    ((UnboundLocalError, NameError), "validation_loss",
+     "3a: a local variable named validation_loss = 0.0 at the start of _validate"),
+    (Exception, "loss is inf", "3a: the losses start at 0.0, not at infinity"),
+    ((RuntimeError, IndexError, ValueError), "Expected floating point|expected scalar type Long|"
+     "only integer tensors|out of bounds|Target .* out of bounds|0D or 1D target",
+     "3b: criterion(output, target): the network's output first, then the target"),
+    (RuntimeError, "does not require grad|element 0 of tensors",
+     "3b: call backward on the loss of this batch, computed from model(input_data) with gradients on"),
+)
 
 
 def mean_loss(data):
@@ -30,6 +59,25 @@ def mean_loss(data):
     x, y = data
     with torch.no_grad():
         return torch.nn.functional.cross_entropy(Linear2()(x), y).item()
+
+
+class ZeroLoss(torch.nn.Module):
+    """A loss that is exactly 0 on every batch (its gradient is 0 too)."""
+
+    def forward(self, output, target):
+        return (output * 0).sum()
+
+
+@pytest.mark.task3a
+def test_losses_start_from_zero(trainer_module, tmp_path):
+    history, _ = train(trainer_module, tmp_path, "3a", lr=0.0, epochs=2, loss=ZeroLoss)
+    for epoch in history:
+        assert epoch["train_loss"] == 0.0, (
+            f"with a loss of 0 on every batch, expected train_loss 0.0, got {epoch['train_loss']}.\n"
+            "hint: set train_loss = 0.0 at the start of _train_one_epoch, before the loop over batches")
+        assert epoch["val_loss"] == 0.0, (
+            f"with a loss of 0 on every batch, expected val_loss 0.0, got {epoch['val_loss']}.\n"
+            "hint: set validation_loss = 0.0 at the start of _validate, before the loop")
 
 
 @pytest.mark.task3a
@@ -131,6 +179,17 @@ def test_train_loss_is_the_per_sample_average_with_a_ragged_last_batch(trainer_m
         f"(the mean of the 3 batch means would be {per_batch:.4f}).\n{hint}")
 
 
+@pytest.mark.task3c
+def test_train_loss_is_a_number_without_the_computation_graph(trainer_module, tmp_path):
+    returned = []
+    train(trainer_module, tmp_path, "3c", lr=0.0, epochs=1, returned=returned)
+    value = returned[0]
+    holds_graph = isinstance(value, torch.Tensor) and value.requires_grad
+    assert not holds_graph, (
+        "expected train_loss as a number, got a tensor that keeps every batch's computation graph alive.\n"
+        "hint: add loss.item() * len(target) (or loss.detach() * len(target)), not loss itself")
+
+
 class PhaseSpy(Linear2):
     """Records, for every forward pass, whether it ran in training mode and with gradients."""
 
@@ -185,10 +244,14 @@ def test_validation_counts_correct_predictions(trainer_module, tmp_path):
 def test_sum_correct_preds_counts_the_argmax_hits(trainer_module):
     predicted = torch.tensor([[0.1, 2.0, 0.3], [5.0, 1.0, 0.0], [0.0, 0.0, 9.0], [1.0, 3.0, 2.0]])
     target = torch.tensor([1, 0, 1, 2])
-    got = int(trainer_module.sum_correct_preds(predicted, target))
+    with explain("one number: how many rows have their highest score at the target",
+                 ((RuntimeError, ValueError, TypeError), "only one element|only integer|a Tensor with",
+                  "(predicted.argmax(dim=1) == target) compares row by row; .sum() counts the hits")):
+        got = int(trainer_module.sum_correct_preds(predicted, target))
     assert got == 2, (f"rows 1 and 2 have their highest score at the target: expected 2, got {got}.\n"
-                      "hint: predicted.argmax(dim=1) == target, then .sum()")
-    assert int(trainer_module.sum_correct_preds(predicted[:1], target[:1])) == 1
+                      "hint: predicted.argmax(dim=1) == target (the class per row), then .sum() (a count, not a mean)")
+    one = int(trainer_module.sum_correct_preds(predicted[:1], target[:1]))
+    assert one == 1, f"a batch of one right prediction: expected 1, got {one}"
 
 
 @pytest.mark.bonus_a
@@ -196,27 +259,43 @@ def test_trainer_reports_accuracy_in_percent(trainer_module, tmp_path):
     history, _ = train(trainer_module, tmp_path, None, lr=0.5, epochs=3,
                        sum_correct_preds=trainer_module.sum_correct_preds)
     accuracy = history[-1]["val_accuracy"]
-    assert accuracy is not None and 0 <= accuracy <= 100
-    assert accuracy * 6 / 100 == pytest.approx(round(accuracy * 6 / 100)), "a share of 6 samples"
+    assert accuracy is not None and 0 <= accuracy <= 100, f"expected a validation accuracy in percent, got {accuracy}"
+    assert accuracy * 6 / 100 == pytest.approx(round(accuracy * 6 / 100)), (
+        f"expected a share of 6 validation samples (0, 16.7, 33.3, ... %), got {accuracy}")
 
 
 @pytest.mark.bonus_d
 def test_penalties_follow_their_formulas(trainer_module):
-    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
-    weights = [model[0].weight, model[2].weight]
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     with torch.no_grad():
-        for name, strength, expected in (
-                ("l1_penalty", 0.1, 0.1 * sum(float(w.abs().sum()) for w in weights)),
-                ("l2_penalty", 0.01, 0.01 * sum(float(w.pow(2).sum()) for w in weights))):
-            got = float(getattr(trainer_module, name)(model, strength=strength))
-            with_biases = expected + strength * sum(float((p.abs() if name == "l1_penalty" else p.pow(2)).sum())
-                                                     for p in (model[0].bias, model[2].bias))
-            hint = ("hint: leave the biases out (only parameters with p.dim() > 1)"
-                    if got == pytest.approx(with_biases, rel=1e-5) else "hint: strength * the sum over all weights")
-            assert got == pytest.approx(expected, rel=1e-5), f"{name}: expected {expected:.5f}, got {got:.5f}.\n{hint}"
-    trainer_module.l1_penalty(model, strength=1.0).backward()
+        model[1].weight.uniform_(0.5, 2.0)  # batch norm's scale: a parameter of one dimension, not a weight matrix
+    weights = [model[0].weight, model[3].weight]
+    others = [p for p in model.parameters() if p.dim() < 2]
+    with torch.no_grad():
+        for name, strength, term in (("l1_penalty", 0.1, torch.abs), ("l2_penalty", 0.01, torch.square)):
+            expected = strength * sum(float(term(w).sum()) for w in weights)
+            with explain(f"{name}(model, strength={strength}) to give a number"):
+                got = float(getattr(trainer_module, name)(model, strength=strength))
+            with_others = expected + strength * sum(float(term(p).sum()) for p in others)
+            with_bn_weight = expected + strength * float(term(model[1].weight).sum())
+            if got == pytest.approx(with_others, rel=1e-5):
+                hint = "leave the biases and batch norm's parameters out: only parameters with p.dim() > 1"
+            elif got == pytest.approx(with_bn_weight, rel=1e-5):
+                hint = "batch norm's weight is not a weight matrix: pick the parameters with p.dim() > 1"
+            elif got == pytest.approx(expected / strength, rel=1e-5):
+                hint = "multiply the sum by strength"
+            else:
+                hint = f"strength * the sum of {'|w|' if name == 'l1_penalty' else 'w ** 2'} over the weight matrices"
+            assert got == pytest.approx(expected, rel=1e-5), (
+                f"{name}: expected {expected:.5f} (strength * the sum over the 2 weight matrices), got {got:.5f}.\n"
+                f"hint: {hint}")
+    with explain("the penalty to be a tensor that gradients flow through",
+                 (AttributeError, "has no attribute 'backward'",
+                  "keep the penalty a tensor: no .item() or float() in l1_penalty / l2_penalty")):
+        trainer_module.l1_penalty(model, strength=1.0).backward()
     assert torch.allclose(model[0].weight.grad, torch.sign(model[0].weight)), \
-        "the penalty must stay a tensor that gradients flow through (no .item(), no float())"
+        "expected the gradient of l1_penalty(strength=1) to be sign(w)"
 
 
 @pytest.mark.bonus_d
@@ -228,4 +307,6 @@ def test_a_penalty_passed_to_the_trainer_shrinks_the_weights(trainer_module, tmp
     def weight_norm(run):
         return float(torch.load(run / "weights.pt", weights_only=True)["linear.weight"].norm())
 
-    assert weight_norm(shrunk) < 0.7 * weight_norm(plain)
+    assert weight_norm(shrunk) < 0.7 * weight_norm(plain), (
+        f"expected the L2 penalty (strength 1) to shrink the weights below 0.7 x {weight_norm(plain):.3f}, got "
+        f"{weight_norm(shrunk):.3f}")

@@ -1,44 +1,101 @@
 """Task 4: loss, settings, training and evaluation, predictions (01_main.py)."""
 
+import re
+
 import pytest
 import torch
+from hints import explain
 
 
 @pytest.mark.task4a
 def test_loss_applies_softmax_and_negative_log_likelihood_to_raw_scores(main_module):
-    loss = main_module.choose_loss_function()()
+    loss_class = main_module.choose_loss_function()
+    assert isinstance(loss_class, type), (
+        f"expected a loss class, got {loss_class!r} ({type(loss_class).__name__}).\n"
+        + ("hint: return the class torch.nn.CrossEntropyLoss, without (): the trainer builds it"
+           if isinstance(loss_class, torch.nn.Module) else
+           "hint: return a class from torch.nn (it is built later as loss_function()), not a function"))
+    torch.manual_seed(0)
     logits = torch.randn(16, 10) * 3
     target = torch.randint(0, 10, (16,))
-    expected = -torch.log_softmax(logits, dim=1)[torch.arange(16), target].mean()
-    assert float(loss(logits, target)) == pytest.approx(float(expected), rel=1e-5)
+    with explain(f"{loss_class.__name__}()(scores (16, 10), class indices (16,)) to give a loss",
+                 (Exception, "", f"{loss_class.__name__} wants targets shaped like the scores; for class "
+                                 "indices and raw scores use the loss that combines log-softmax and NLL")):
+        got = float(loss_class()(logits, target))
+    expected = float(-torch.log_softmax(logits, dim=1)[torch.arange(16), target].mean())
+    nll_on_logits = float(-logits[torch.arange(16), target].mean())
+    hint = ("NLLLoss expects log-probabilities, but the network gives raw scores: use the loss that applies "
+            "log-softmax itself, torch.nn.CrossEntropyLoss" if got == pytest.approx(nll_on_logits, rel=1e-4)
+            else "the loss must apply log-softmax to the raw scores, then the negative log-likelihood")
+    assert got == pytest.approx(expected, rel=1e-5), (
+        f"on raw scores, expected the mean of -log softmax(scores)[target] = {expected:.4f}, got {got:.4f}.\n"
+        f"hint: {hint}")
 
 
 @pytest.mark.task4b
 def test_settings_describe_an_mnist_fnn_trained_with_adam(main_module):
     settings = main_module.training_settings(hidden_shape=321, learning_rate=0.0005)
     params = settings["network_params"]
-    assert params["input_shape"] == 784 and params["num_classes"] == 10
-    assert params["hidden_shape"] == 321, "use the hidden_shape argument"
-    activation = params["activation_func"]()
+    assert (params["input_shape"], params["num_classes"]) == (784, 10), (
+        f"expected input_shape 784 (28 * 28 pixels) and num_classes 10, got {params['input_shape']} and "
+        f"{params['num_classes']}")
+    assert params["hidden_shape"] == 321, (
+        f"training_settings(hidden_shape=321): expected hidden_shape 321, got {params['hidden_shape']}.\n"
+        "hint: use the hidden_shape argument")
+    activation_class = params["activation_func"]
+    assert isinstance(activation_class, type), (
+        f"expected the class torch.nn.ReLU as activation_func, got {activation_class!r}.\n"
+        "hint: activation_func is the class torch.nn.ReLU, without (): _dense_layer makes the instances")
+    activation = activation_class()
     assert torch.equal(activation(torch.tensor([-2.0, 0.0, 3.0])), torch.tensor([0.0, 0.0, 3.0])), \
-        "the hidden activation should be ReLU"
-    optimizer = settings["optimizer"]([torch.nn.Parameter(torch.zeros(2))],
-                                      **settings["optimizer_params"])
-    assert isinstance(optimizer, torch.optim.Adam), "use torch.optim.Adam"
-    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.0005), "use the learning_rate argument"
+        f"expected ReLU as the hidden activation, got {activation_class.__name__}"
+    with explain("settings['optimizer'](parameters, **settings['optimizer_params']) to build an optimizer",
+                 (TypeError, "unexpected keyword", 'the learning rate\'s keyword is lr: {"lr": learning_rate}')):
+        optimizer = settings["optimizer"]([torch.nn.Parameter(torch.zeros(2))], **settings["optimizer_params"])
+    assert isinstance(optimizer, torch.optim.Adam), (f"expected torch.optim.Adam, got {type(optimizer).__name__}.\n"
+                                                    "hint: the class torch.optim.Adam")
+    lr = optimizer.param_groups[0]["lr"]
+    assert lr == pytest.approx(0.0005), (f"training_settings(learning_rate=0.0005): expected lr 0.0005, got {lr}.\n"
+                                         "hint: use the learning_rate argument")
+
+
+def _decoy_run(runs_dir, fnn):
+    """An earlier run in the runs folder: untrained weights, but a record claiming 99.9 % validation accuracy."""
+    from utils.runs import save_run
+
+    torch.manual_seed(1)
+    params = {"input_shape": 784, "hidden_shape": 500, "num_classes": 10, "activation_func": torch.nn.ReLU}
+    epoch = {"epoch": 1, "train_loss": 0.01, "val_loss": 0.01, "train_accuracy": 99.9, "val_accuracy": 99.9,
+             "lr": 0.001, "seconds": 1.0}
+    record = {"network_class": fnn.FNN, "network_params": params, "loss_function": torch.nn.CrossEntropyLoss,
+              "loss_params": {}, "optimizer": torch.optim.Adam, "optimizer_params": {"lr": 0.001},
+              "status": "complete", "epochs_done": 1, "history": [epoch]}
+    return save_run(runs_dir / "an-earlier-run", fnn.FNN(**params), record)
 
 
 @pytest.mark.task4c
 @pytest.mark.slow
-def test_main_trains_on_real_mnist_and_evaluates_on_the_test_split(main_module, tmp_path, capsys):
-    result = main_module.main(["--epochs", "2", "--no-plots", "--no-progress",
-                               "--runs-dir", str(tmp_path)])
+def test_main_trains_on_real_mnist_and_evaluates_on_the_test_split(main_module, fnn, tmp_path, capsys):
+    decoy = _decoy_run(tmp_path, fnn)
+    with explain("main() to train for 2 epochs and evaluate the run on the test split",
+                 (Exception, "loss_function must be a loss class",
+                  "NetworkUser(network_class, loss_function, ...): pass the class loss_function as it is")):
+        result = main_module.main(["--epochs", "2", "--no-plots", "--no-progress", "--runs-dir", str(tmp_path)])
     last_line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last_line.startswith("Test: loss ") and last_line.endswith(" %")
-    assert result["num_samples"] == 10000
+    assert last_line.startswith("Test: loss ") and last_line.endswith(" %"), \
+        f"expected the last line to report the test loss and accuracy, got {last_line!r}"
+    splits = {12000: "the validation split", 48000: "the training split"}
+    assert result["num_samples"] == 10000, (
+        f"expected the 10000 test images evaluated, got {result['num_samples']}"
+        f"{' (' + splits[result['num_samples']] + ')' if result['num_samples'] in splits else ''}.\n"
+        "hint: user.test_network(run_folder) evaluates on the test split by default")
+    assert result["run_folder"] != decoy and len(result["history"]) == 2, (
+        f"expected the run trained just now (2 epochs) evaluated, got {result['run_folder']} "
+        f"({len(result['history'])} epoch(s)).\nhint: user.test_network(run_folder), the folder "
+        "trainer.train_network returned")
     # A linear classifier stops near 92 %; two epochs of a working FNN reach about 97 %.
-    assert result["accuracy"] >= 96.0, f"test accuracy {result['accuracy']:.2f} % after 2 epochs"
-    assert len(result["history"]) == 2
+    assert result["accuracy"] >= 96.0, (f"expected at least 96 % test accuracy after 2 epochs, got "
+                                        f"{result['accuracy']:.2f} %")
 
 
 def _fake_predictor(images):
@@ -49,17 +106,43 @@ def _fake_predictor(images):
     return predicted, torch.nn.functional.one_hot(predicted, 10).float()
 
 
+def _true_and_predicted(title):
+    """The two numbers of a title, the one after "true" and the one after "pred" where it says so."""
+    numbers = [int(n) for n in re.findall(r"(?<![\d.])\d+(?![\d.])", title)]
+    true = re.search(r"true\D*?(\d+)", title, re.I)
+    pred = re.search(r"pred\D*?(\d+)", title, re.I)
+    if true and pred:
+        return int(true.group(1)), int(pred.group(1))
+    return tuple(numbers[:2]) if len(numbers) >= 2 else None
+
+
 @pytest.mark.task4d
 def test_predictions_are_shown_as_28x28_images_with_true_and_predicted_labels(main_module):
     labels = torch.tensor([7, 2, 1, 0, 4, 1, 4, 9, 5, 9, 0, 6, 9, 0])
     images = torch.zeros(14, 784)
     images[:, 0] = labels.float()  # lets the fake predictor know the truth
-    fig = main_module.plot_predictions(_fake_predictor, images, labels)
+    with explain("a figure of the first 12 test images with their predictions",
+                 ((TypeError, ValueError, RuntimeError), "only one element tensors|only integer|a Tensor with",
+                  "predict(images) returns (predicted labels, probabilities): predicted, _ = predict(images)")):
+        fig = main_module.plot_predictions(_fake_predictor, images, labels)
     shown = [ax for ax in fig.axes if ax.get_images()]
-    assert len(shown) == 12, f"expected 12 predicted images, found {len(shown)}"
+    assert len(shown) == 12, f"expected 12 predicted images, got {len(shown)}"
+    rows, cols = shown[0].get_subplotspec().get_geometry()[:2]
+    assert (rows, cols) == (2, 6), (f"expected a grid of 2 rows x 6 columns, got {rows} x {cols}.\n"
+                                    "hint: plotting.image_grid(..., rows=2, cols=count // 2)")
     predicted, _ = _fake_predictor(images[:12])
-    for ax, truth, guess in zip(shown, labels, predicted):
-        assert ax.get_images()[0].get_array().shape == (28, 28)
+    for position, (ax, truth, guess) in enumerate(zip(shown, labels.tolist(), predicted.tolist())):
+        shape = tuple(ax.get_images()[0].get_array().shape)
+        assert shape == (28, 28), f"expected 28x28 images, got {shape}"
         title = ax.get_title()
-        assert str(int(truth)) in title and str(int(guess)) in title, \
-            f"title {title!r} should name the true label {int(truth)} and the prediction {int(guess)}"
+        assert "tensor" not in title, (f"expected plain numbers in the title, got {title!r}.\n"
+                                       "hint: int(label) and int(prediction) turn tensors into numbers")
+        assert _true_and_predicted(title) == (truth, guess), (
+            f"image {position + 1}: expected the true label {truth}, then the prediction {guess} "
+            f"(e.g. 'true {truth} / pred {guess}'), got {title!r}.\n"
+            "hint: zip the first `count` labels with the predictions of the same images, true label first")
+        color = ax.title.get_color()
+        expected_color = "black" if truth == guess else "red"
+        assert color == expected_color, (
+            f"image {position + 1} ({'right' if truth == guess else 'wrong'}): expected a {expected_color} title, "
+            f"got {color!r}.\nhint: title_colors: 'red' where the prediction is wrong, 'black' where it is right")

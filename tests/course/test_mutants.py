@@ -1,0 +1,49 @@
+"""The mutation check (tools/mutants.py): its table is complete, and a sample of mutants is caught.
+
+The whole check (`make mutants`, about 15 minutes) runs every mutant; here a small fixed sample
+of the quick subtasks keeps it honest in CI.
+"""
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from utils.subtasks import SUBTASKS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import mutants  # noqa: E402
+
+pytestmark = pytest.mark.instructor
+
+# Subtasks whose tests load or train on all of MNIST take 10-30 s per mutant: left to `make mutants`.
+SLOW = {"1b", "2d", "4c", "bonus_b", "bonus_h", "bonus_i"}
+
+
+def test_every_subtask_has_enough_mutants_and_each_applies_to_its_own_fence():
+    assert not mutants.check_table(), "\n".join(mutants.check_table())
+    for subtask in SUBTASKS:
+        count = sum(m.tag == subtask.tag for m in mutants.MUTANTS)
+        assert count >= (3 if subtask.is_bonus else 5), (subtask.tag, count)
+
+
+def test_a_snippet_outside_its_fence_is_refused():
+    text = "x = 1\n# TODO 9z: write\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION\n"
+    assert mutants.apply(mutants.Mutant("9z", "y three", "f.py", "y = 2", "y = 3"), text).count("y = 3") == 1
+    with pytest.raises(ValueError, match="0 times"):
+        mutants.apply(mutants.Mutant("9z", "x two", "f.py", "x = 1", "x = 2"), text)
+
+
+@pytest.mark.slow
+def test_a_sample_of_mutants_is_killed(tmp_path):
+    quick = [m for m in mutants.MUTANTS if m.tag not in SLOW]
+    sample = random.Random(4).sample(quick, 6)
+    repo = mutants.scratch_copy(tmp_path / "repo")
+    survivors = []
+    for mutant in sample:
+        killed, message, _ = mutants.run_mutant(mutant, repo)
+        if not killed:
+            survivors.append(f"{mutant.label}: {message[:300]}")
+    assert not survivors, "mutants that pass their subtask's tests:\n" + "\n".join(survivors)

@@ -1,0 +1,39 @@
+"""How the subtask tests explain a failure: what was expected, what came, and a hint.
+
+A raw error of a common mistake (``TypeError: ReLU is not a Module subclass``) says little to
+someone who has just started with PyTorch. ``explain`` turns such errors into a failed check
+that says what the test expected, which error came, and, where a common mistake explains it, a
+hint in the words of the task. The traceback is kept, so the progress table still points at the
+line of your code where it went wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class explain:  # noqa: N801 - used as `with explain(...)`, like a function
+    """``with explain("what is expected", (ErrorType, "regex of its message", "hint"), ...):``
+
+    Errors of the listed types whose message matches get their hint; other errors are still
+    reported with what was expected. Unfinished TODOs and failed checks pass through unchanged.
+    """
+
+    def __init__(self, expected, *cases):
+        self.expected, self.cases = expected, cases
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, (AssertionError, NotImplementedError, KeyboardInterrupt)):
+            return False
+        if type(error).__name__ == "DoesNotLoad":
+            return False
+        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        hint = next((hint for kinds, pattern, hint in self.cases
+                     if isinstance(error, kinds) and re.search(pattern, str(error))), None)
+        message = f"expected {self.expected}; got {type(error).__name__}: {text}"
+        if hint:
+            message += f"\nhint: {hint}"
+        raise AssertionError(message).with_traceback(traceback) from None
