@@ -60,14 +60,14 @@ AUG, HAND = "augmentation.py", "handwriting.py"
 
 MUTANTS = (
     # 1a: six images titled with their labels
-    M("1a", "titles show tensor(5)", MAIN, 'f"label {int(label)}"', 'f"label {label}"'),
+    M("1a", "titles show tensor(5)", MAIN, 'f"label {int(label)}"', '"label " + str(label)'),
     M("1a", "titles number the images, not their labels", MAIN,
       'titles = [f"label {int(label)}" for label in labels[:6]]',
       'titles = [f"label {index}" for index in range(6)]'),
     M("1a", "images off by one", MAIN, "six = images[:6]", "six = images[1:7]"),
     M("1a", "grid of 3 rows x 2 columns", MAIN, "rows=2, cols=3", "rows=3, cols=2"),
-    M("1a", "images reshaped pixels-first (28, 28, 6)", MAIN, "images[:6].reshape(-1, 28, 28)",
-      "images[:6].reshape(28, 28, -1)"),
+    M("1a", "images transposed with .T (28, 28, 6)", MAIN, "images[:6].reshape(-1, 28, 28)",
+      "images[:6].reshape(-1, 28, 28).T"),
     # 1b: label counts
     M("1b", "bincount without minlength", MAIN, "torch.bincount(labels, minlength=num_classes)",
       "torch.bincount(labels)"),
@@ -221,8 +221,8 @@ MUTANTS = (
     # 4d: predictions on test images
     M("4d", "true and predicted swapped in the titles", MAIN, 'f"true {t} / pred {p}"', 'f"true {p} / pred {t}"'),
     M("4d", "colours swapped", MAIN, '"black" if t == p else "red"', '"red" if t == p else "black"'),
-    M("4d", "titles show tensor(7)", MAIN, "truth = [int(label) for label in labels[:count]]",
-      "truth = list(labels[:count])"),
+    M("4d", "titles show tensor(7)", MAIN, 'titles = [f"true {t} / pred {p}" for t, p in zip(truth, guesses)]',
+      'titles = ["true " + str(t) + " / pred " + str(p) for t, p in zip(labels[:count], predicted)]'),
     M("4d", "labels off by one", MAIN, "labels[:count]]", "labels[1:count + 1]]"),
     M("4d", "probabilities taken for the predictions", MAIN, "predicted, _ = predict(images[:count])",
       "_, predicted = predict(images[:count])"),

@@ -26,8 +26,10 @@ class explain:  # noqa: N801 - used as `with explain(...)`, like a function
         return self
 
     def __exit__(self, kind, error, traceback):
-        if error is None or isinstance(error, (AssertionError, NotImplementedError, KeyboardInterrupt)):
+        if error is None or isinstance(error, (AssertionError, KeyboardInterrupt)):
             return False
+        if isinstance(error, NotImplementedError) and str(error).startswith("TODO "):
+            return False  # a TODO not done yet: the progress table says "not started"
         if type(error).__name__ == "DoesNotLoad":
             return False
         text = str(error).strip().splitlines()[0] if str(error).strip() else ""

@@ -19,19 +19,27 @@ def blob_images(count=8):
 @pytest.mark.parametrize("transform", ["random_affine", "elastic_distortion"])
 def test_shapes_are_kept_and_every_image_changes_differently(transform):
     images = blob_images()
-    out = getattr(augmentation, transform)(images, generator=torch.Generator().manual_seed(0))
-    assert out.shape == images.shape and out.dtype == images.dtype
-    assert not torch.allclose(out, images), "the images must change"
-    assert not torch.allclose(out[0], out[1]), "each image gets its own random parameters"
-    assert float(out.sum()) == pytest.approx(float(images.sum()), rel=0.35), "ink is roughly kept"
+    with explain(f"{transform}(8 images) to give 8 images"):
+        out = getattr(augmentation, transform)(images, generator=torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and out.dtype == images.dtype, (
+        f"expected {tuple(images.shape)} {images.dtype}, got {tuple(out.shape)} {out.dtype}")
+    assert not torch.allclose(out, images), f"{transform}: expected the images to change, got them unchanged"
+    assert not torch.allclose(out[0], out[1]), (f"{transform}: expected each image changed differently, got two "
+                                                "alike.\nhint: draw the random parameters per image (count of them)")
+    ratio = float(out.sum()) / float(images.sum())
+    assert ratio == pytest.approx(1.0, rel=0.35), (
+        f"{transform} of a 6x6 square: expected about as much ink as before, got {ratio:.2f} times as much.\n"
+        "hint: displacements of a few pixels that vary smoothly; not a new random position for every pixel")
 
 
 @pytest.mark.bonus_i
 def test_zero_strength_changes_nothing():
     images = torch.rand(4, 784)
     same = augmentation.random_affine(images, max_degrees=0, max_shift=0, scale_range=(1, 1))
-    assert torch.allclose(same, images, atol=1e-5)
-    assert torch.allclose(augmentation.elastic_distortion(images, alpha=0.0), images, atol=1e-5)
+    assert torch.allclose(same, images, atol=1e-5), ("no rotation, shift or zoom: expected the images unchanged, got "
+                                                      "them changed.\nhint: positions = p @ R.T / scale - shift")
+    assert torch.allclose(augmentation.elastic_distortion(images, alpha=0.0), images, atol=1e-5), (
+        "alpha=0: expected the images unchanged, got them changed.\nhint: scale the smoothed field by alpha")
 
 
 @pytest.mark.bonus_i
@@ -41,7 +49,9 @@ def test_a_pure_shift_moves_the_ink():
                           generator=torch.Generator().manual_seed(3)).reshape(28, 28)
     rows, cols = torch.nonzero(moved > 0.5, as_tuple=True)
     centre = torch.tensor([rows.float().mean(), cols.float().mean()])
-    assert (centre - torch.tensor([13.5, 13.5])).abs().max() > 0.5
+    moved_by = float((centre - torch.tensor([13.5, 13.5])).abs().max())
+    assert moved_by > 0.5, (f"max_shift=0.1 (up to 2.8 pixels): expected the square moved, got it moved by "
+                            f"{moved_by:.2f} px.\nhint: max_shift is a fraction of the image width: multiply by 28")
 
 
 @pytest.mark.bonus_i

@@ -11,7 +11,8 @@ from hints import explain
 def test_loss_applies_softmax_and_negative_log_likelihood_to_raw_scores(main_module):
     loss_class = main_module.choose_loss_function()
     assert isinstance(loss_class, type), (
-        f"expected a loss class, got {loss_class!r} ({type(loss_class).__name__}).\n"
+        f"expected a loss class, got {getattr(loss_class, '__name__', repr(loss_class))} "
+        f"({'an instance' if isinstance(loss_class, torch.nn.Module) else type(loss_class).__name__}).\n"
         + ("hint: return the class torch.nn.CrossEntropyLoss, without (): the trainer builds it"
            if isinstance(loss_class, torch.nn.Module) else
            "hint: return a class from torch.nn (it is built later as loss_function()), not a function"))
@@ -70,7 +71,7 @@ def _decoy_run(runs_dir, fnn):
     record = {"network_class": fnn.FNN, "network_params": params, "loss_function": torch.nn.CrossEntropyLoss,
               "loss_params": {}, "optimizer": torch.optim.Adam, "optimizer_params": {"lr": 0.001},
               "status": "complete", "epochs_done": 1, "history": [epoch]}
-    return save_run(runs_dir / "an-earlier-run", fnn.FNN(**params), record)
+    return save_run(runs_dir / "000-an-earlier-run", fnn.FNN(**params), record)
 
 
 @pytest.mark.task4c
