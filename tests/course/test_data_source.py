@@ -78,3 +78,17 @@ def test_an_unwritable_data_folder_is_named(tmp_path):
 def test_default_data_folder_is_in_the_repository_whatever_the_working_directory(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert mnist.raw_folder() == mnist.REPO_ROOT / "data" / "MNIST" / "raw"
+
+
+def test_a_read_only_folder_that_holds_the_verified_files_is_accepted(monkeypatch, real_raw):
+    def read_only(folder):
+        raise mnist.MnistUnavailableError(f"{folder} is read-only")
+
+    monkeypatch.setattr(mnist, "_make_writable_folder", read_only)  # as on a read-only class share
+    assert mnist.ensure_mnist(real_raw.parents[1], sources=[refuse], verbose=False) == real_raw
+
+
+def test_the_checksums_are_computed_once_per_process(monkeypatch, real_raw):
+    mnist.ensure_mnist(real_raw.parents[1], verbose=False)
+    monkeypatch.setattr(mnist, "sha256_of", lambda path: pytest.fail("hashed again"))
+    mnist.ensure_mnist(real_raw.parents[1], verbose=False)
