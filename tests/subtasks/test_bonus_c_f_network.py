@@ -48,7 +48,8 @@ def test_weights_get_the_spread_of_their_scheme(fnn, scheme, expected_std):
             f"{scheme} on Linear({fan_in}, {fan_out}): expected a standard deviation of {formula} = {wanted:.4f}, "
             f"got {std:.4f}.\nhint: torch.nn.init.{scheme}_" + ("(weight, nonlinearity='relu') (fan_in mode)"
                                                                 if scheme.startswith("kaiming") else
-                                                                "(weight, std=0.01)" if scheme == "normal" else "(weight)"))
+                                                                "(weight, std=0.01)" if scheme == "normal"
+                                                                else "(weight)"))
         assert float(weight.mean()) == pytest.approx(0.0, abs=0.01), f"{scheme}: expected weights around 0"
         edge = float(weight.abs().max()) / std
         if scheme.endswith("uniform"):

@@ -71,6 +71,7 @@ def loss(output, target, value=True):
     with explain(f"OneHotMSELoss()(output {tuple(output.shape)}, class indices {tuple(target.shape)}) to give a loss",
                  (RuntimeError, "must match the size|shape", "compare with one-hot rows as wide as the output: "
                   "F.one_hot(target, output.shape[1]) (the number of classes, not the largest label + 1)"),
-                 (RuntimeError, "dtype|Long|Float", "turn the one-hot rows into floats: .float() or .to(output.dtype)")):
+                 (RuntimeError, "dtype|Long|Float",
+                  "turn the one-hot rows into floats: .float() or .to(output.dtype)")):
         result = regression.OneHotMSELoss()(output, target)
         return float(result) if value else result

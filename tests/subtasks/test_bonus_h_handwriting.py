@@ -47,7 +47,8 @@ def test_result_is_a_28x28_image_with_ink_centred_in_a_20_pixel_box():
     prepared = prepare(canvas, "a 120 x 20 pixel stroke on a 300 x 200 canvas")
     height, width = ink_box(prepared)
     assert height in (20, 21), (f"expected the stroke's longer side scaled to 20 pixels, got {height}.\n"
-                                "hint: crop to the rows and columns with ink first, then scale by 20 / max(height, width)")
+                                "hint: crop to the rows and columns with ink first, then scale by "
+                                "20 / max(height, width)")
     assert width <= 6, (f"expected the 120 x 20 stroke to stay thin (about 20 x 3.3 pixels), got {height} x {width}.\n"
                         "hint: keep the aspect ratio: both sides times the same 20 / max(height, width)")
     centre = centre_of_mass(prepared)

@@ -137,7 +137,8 @@ def test_elastic_displacements_are_smooth_centred_and_independent_in_x_and_y():
     for axis, name in ((1, "down a column"), (2, "along a row")):
         step = float(field.diff(dim=axis).std()) / spread
         assert step < 0.3, (f"expected a smooth field: neighbouring pixels {name} move almost alike, got differences "
-                            f"{step:.2f} times the displacements' spread.\nhint: smooth along both axes: G @ field @ G.T")
+                            f"{step:.2f} times the displacements' spread.\n"
+                            "hint: smooth along both axes: G @ field @ G.T")
     correlation = float(torch.corrcoef(field.reshape(-1, 2).T)[0, 1])
     assert abs(correlation) < 0.3, (
         f"expected independent x and y displacements, got a correlation of {correlation:.2f}.\n"

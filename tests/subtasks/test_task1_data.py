@@ -20,7 +20,8 @@ def _shows_number(title, number):
 def test_six_images_in_a_grid_each_titled_with_its_own_label(main_module):
     labels = torch.tensor([3, 1, 4, 1, 5, 9, 2, 6])
     with explain("a figure of the first six images",
-                 (TypeError, "len\\(\\) of a 0-d tensor|not subscriptable", "titles is a list with one string per image")):
+                 (TypeError, "len\\(\\) of a 0-d tensor|not subscriptable",
+                  "titles is a list with one string per image")):
         fig = main_module.show_example_images(_label_coded_images(labels), labels)
     shown = [ax for ax in fig.axes if ax.get_images()]
     assert len(shown) == 6, (f"expected six images in the figure, got {len(shown)}.\n"
@@ -51,7 +52,8 @@ def test_six_images_in_a_grid_each_titled_with_its_own_label(main_module):
 
 
 def _count(main_module, labels, **kwargs):
-    with explain(f"count_labels({labels.tolist()}{', num_classes=%d' % kwargs['num_classes'] if kwargs else ''}) "
+    extra = f", num_classes={kwargs['num_classes']}" if kwargs else ""
+    with explain(f"count_labels({labels.tolist()}{extra}) "
                  "to return one count per digit"):
         return torch.as_tensor(main_module.count_labels(labels, **kwargs)).tolist()
 

@@ -9,8 +9,8 @@ import json
 
 import pytest
 import torch
-from stand_ins import trainer_with_stand_ins
 from hints import explain
+from stand_ins import trainer_with_stand_ins
 from tiny_data import Linear2, make_data, make_loader
 
 
@@ -46,7 +46,8 @@ COMMON_ERRORS = (
     ((UnboundLocalError, NameError), "validation_loss",
      "3a: a local variable named validation_loss = 0.0 at the start of _validate"),
     (Exception, "loss is inf", "3a: the losses start at 0.0, not at infinity"),
-    ((RuntimeError, IndexError, ValueError, NotImplementedError), "not implemented for 'Long'|Expected floating point|expected scalar type Long|"
+    ((RuntimeError, IndexError, ValueError, NotImplementedError),
+     "not implemented for 'Long'|Expected floating point|expected scalar type Long|"
      "only integer tensors|out of bounds|Target .* out of bounds|0D or 1D target",
      "3b: criterion(output, target): the network's output first, then the target"),
     (RuntimeError, "does not require grad|element 0 of tensors",

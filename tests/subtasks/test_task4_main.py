@@ -1,6 +1,7 @@
 """Task 4: loss, settings, training and evaluation, predictions (01_main.py)."""
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -91,7 +92,7 @@ def test_main_trains_on_real_mnist_and_evaluates_on_the_test_split(main_module, 
         f"{' (' + splits[result['num_samples']] + ')' if result['num_samples'] in splits else ''}.\n"
         "hint: user.test_network(run_folder) evaluates on the test split by default")
     assert result["run_folder"] != decoy and len(result["history"]) == 2, (
-        f"expected the run trained just now (2 epochs) evaluated, got {result['run_folder']} "
+        f"expected the run trained just now (2 epochs) evaluated, got the run {Path(result['run_folder']).name} "
         f"({len(result['history'])} epoch(s)).\nhint: user.test_network(run_folder), the folder "
         "trainer.train_network returned")
     # A linear classifier stops near 92 %; two epochs of a working FNN reach about 97 %.
