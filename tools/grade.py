@@ -430,7 +430,9 @@ def write_gradebook(path, results):
         writer = csv.writer(handle)
         writer.writerow(["submission", *(subtask.tag for subtask in SUBTASKS), "total", "status"])
         for graded in sorted(results, key=lambda graded: graded.name):
-            status = graded.status if graded.status == "ok" else f"{graded.status}: {graded.note}"
+            status = graded.status
+            if status != "ok":
+                status = graded.note if graded.note.startswith(status) else f"{status}: {graded.note}"
             writer.writerow([graded.name, *(f"{graded.points(subtask):g}" for subtask in SUBTASKS),
                              f"{graded.total:g}", status])
 
@@ -471,14 +473,13 @@ def prepare(work):
     return release_dir, plugin_dir
 
 
-def grade_all(submissions, out, limits=None, jobs=1, progress=True):
+def grade_all(submissions, out, limits=None, jobs=1, progress=True, threads=1):
     limits = limits or Limits()
     out = Path(out)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     entries = submission_entries(submissions)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    jobs = max(1, min(jobs, cores, len(entries) or 1))
-    threads = max(1, cores // jobs)
+    jobs = max(1, min(jobs, cores // max(1, threads) or 1, len(entries) or 1))  # never more threads than cores
     results = []
     with tempfile.TemporaryDirectory(prefix="grading-") as work:
         work = Path(work)
@@ -504,6 +505,8 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv, feedback/ and results go")
     parser.add_argument("--timeout", type=float, default=Limits.timeout, help="seconds per submission (600)")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (1; at most the cores)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads per submission (1; jobs x threads stays within the cores)")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per submission (4096)")
     parser.add_argument("--disk-mb", type=int, default=Limits.disk_mb, help="disk per submission (2048)")
     parser.add_argument("--file-mb", type=int, default=Limits.file_mb, help="largest file it may write (256)")
@@ -513,7 +516,8 @@ def main(argv=None):
         parser.error(f"{args.submissions} is not a folder of submissions")
     started = time.monotonic()
     limits = Limits(args.timeout, args.memory_mb, args.file_mb, args.disk_mb)
-    results = grade_all(args.submissions, args.out, limits, args.jobs, progress=not args.no_progress)
+    results = grade_all(args.submissions, args.out, limits, args.jobs, progress=not args.no_progress,
+                        threads=args.threads)
     print(summary(results, time.monotonic() - started))
     print(f"gradebook: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/")
     return 0
