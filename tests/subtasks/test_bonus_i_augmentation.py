@@ -134,12 +134,12 @@ def test_elastic_displacements_are_smooth_centred_and_independent_in_x_and_y():
     assert float(mean.abs().max()) < 0.1 * spread, (
         f"expected displacements centred on 0 (as many left as right), got a mean of {mean.tolist()} px.\n"
         "hint: the random field is uniform in [-1, 1]: torch.rand(...) * 2 - 1")
+    correlation = float(torch.corrcoef(field.reshape(-1, 2).T)[0, 1])
+    assert abs(correlation) < 0.3, (
+        f"expected independent x and y displacements, got a correlation of {correlation:.2f}.\n"
+        "hint: (count, 2, 28, 28) -> (count, 2, 784) -> transpose(1, 2), not a reshape straight to (count, 784, 2)")
     for axis, name in ((1, "down a column"), (2, "along a row")):
         step = float(field.diff(dim=axis).std()) / spread
         assert step < 0.3, (f"expected a smooth field: neighbouring pixels {name} move almost alike, got differences "
                             f"{step:.2f} times the displacements' spread.\n"
                             "hint: smooth along both axes: G @ field @ G.T")
-    correlation = float(torch.corrcoef(field.reshape(-1, 2).T)[0, 1])
-    assert abs(correlation) < 0.3, (
-        f"expected independent x and y displacements, got a correlation of {correlation:.2f}.\n"
-        "hint: (count, 2, 28, 28) -> (count, 2, 784) -> transpose(1, 2), not a reshape straight to (count, 784, 2)")
