@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from utils.subtasks import BY_MARKER, STUDENT_FILES, SUBTASKS
+from utils.cli import todo_line
+from utils.subtasks import BY_MARKER, BY_TAG, STUDENT_FILES, SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODO_RAISED = re.compile(r"^TODO (\w+)")
@@ -43,8 +44,10 @@ def _outcome(call):
     lines = [line for line in text.splitlines() if line.strip()]
     if not isinstance(error, AssertionError):
         lines = [f"{type(error).__name__}: {lines[0] if lines else ''}", *lines[1:]]
-    else:
-        lines = [line for line in lines if not line.lstrip().startswith(("+", "where"))] or ["assertion failed"]
+    else:  # pytest's own rendering of the assert statement repeats what the message says
+        noise = ("+", "where", "assert ", "comparison failed", "Obtained:", "Expected:", "Use -v")
+        lines = [line.strip() for line in lines if not line.lstrip().startswith(noise)]
+        lines = lines or ["assertion failed"]
     return "failed", "\n".join(lines[:MAX_DETAIL_LINES]), _student_frame(call.excinfo)
 
 
@@ -54,7 +57,13 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     report.subtasks = [BY_MARKER[mark.name].tag for mark in item.iter_markers() if mark.name in BY_MARKER]
     if call.excinfo is not None and report.failed:
-        report.course_outcome = _outcome(call)
+        status, detail, where = _outcome(call)
+        if where is None and status == "failed" and report.subtasks:
+            subtask = BY_TAG[report.subtasks[0]]
+            line = todo_line(REPO_ROOT / subtask.file, subtask.tag)
+            where = f"{subtask.file}:{line} and below (TODO {subtask.tag}, in {subtask.function})" if line else \
+                f"{subtask.file}, {subtask.function}"
+        report.course_outcome = (status, detail, where)
 
 
 def summary_rows(tests):

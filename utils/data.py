@@ -59,10 +59,12 @@ def first_training_images(count=12, data_dir=None):
 
 def transform_all(dataset, transform):
     """Run ``transform`` once on every image of ``dataset``; return (images (N, 784), labels (N,))."""
+    if not getattr(transform, "transforms", True):
+        raise NotImplementedError("TODO 2d")  # the untouched template: every step is commented out
     first = transform(dataset.data[0].numpy())
     if not isinstance(first, torch.Tensor):
-        # The untouched template: the steps of TODO 2d are still commented out.
-        raise NotImplementedError("TODO 2d")
+        raise DataError(f"DataLoaderFNN's transform returns {type(first).__name__} objects, not tensors. "
+                        "Fix TODO 2d in fnn.py: transforms.ToTensor() must be one of the steps, before the reshape.")
     if first.shape != (IMAGE_SIDE * IMAGE_SIDE,):
         raise DataError(f"DataLoaderFNN's transform must turn each 28x28 image into a tensor of shape (784,), "
                         f"but it returns shape {tuple(first.shape)}. Fix TODO 2d in fnn.py.")
