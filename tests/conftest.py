@@ -45,6 +45,7 @@ def pytest_configure(config):
     # package, so the provided modules (utils/mnist.py, ...) are found in either mode.
     if config.getoption("impl") == "solution":
         sys.path.insert(0, str(SOLUTIONS))
+        _checked_folder.append(SOLUTIONS)
     for name in [*STUDENT_MODULES, "utils"]:
         sys.modules.pop(name, None)
     if config.getoption("impl") == "student":
@@ -83,6 +84,7 @@ class DoesNotLoad(Exception):
 
 
 _failures = {}
+_checked_folder = []  # in solution mode: where every student module must come from
 
 
 def _where(error):
@@ -139,7 +141,11 @@ def load_student_module(name):
         raise DoesNotLoad(_failures[name])
     for _ in range(len(STUDENT_MODULES) + 1):
         try:
-            return importlib.import_module(name)
+            module = importlib.import_module(name)
+            if _checked_folder and _checked_folder[0] not in Path(module.__file__).resolve().parents:
+                raise RuntimeError(f"{name} was imported from {module.__file__}, not from solutions/: something "
+                                   "put the repository root before solutions/ on sys.path")
+            return module
         except Exception as error:  # noqa: BLE001 - any error while importing a student's file
             where, module = _where(error)
             first_line = str(error).splitlines()[0] if str(error) else ""

@@ -38,9 +38,11 @@ from pathlib import Path, PurePosixPath
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(__file__).resolve().parent
-sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(TOOLS))
-sys.path.insert(0, str(REPO_ROOT / "tests"))
+# Appended, not put first: imported from the tests, these tools must not change which
+# implementation (solutions/ or the templates) the tests see.
+for _folder in (str(REPO_ROOT), str(TOOLS), str(REPO_ROOT / "tests")):
+    if _folder not in sys.path:
+        sys.path.append(_folder)
 
 import release  # noqa: E402
 from progress_report import summary_rows  # noqa: E402

@@ -18,8 +18,11 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "tools"))
+# Appended, not put first: imported from the tests, these tools must not change which
+# implementation (solutions/ or the templates) the tests see.
+for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
+    if _folder not in sys.path:
+        sys.path.append(_folder)
 
 import make_templates  # noqa: E402
 
