@@ -282,3 +282,26 @@ def test_the_command_line_reports_each_bad_file_goes_on_and_exits_1(tmp_path):
     assert f"{blank}: cannot read it:" in result.stderr and "empty" in result.stderr
     assert "2 of 3 images could not be read." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_image_is_refused_clearly():
+    with pytest.raises(HandwritingError, match="empty"):
+        prepare_digit(np.full((50, 50), 255, dtype=np.uint8))
+
+
+def test_the_drawing_pad_predicts_while_drawing_and_clears():
+    from matplotlib.backend_bases import KeyEvent
+
+    seen = []
+
+    def predict_digit(prepared):
+        seen.append(prepared)
+        return 1, torch.nn.functional.one_hot(torch.tensor(1), 10).float()
+
+    fig, canvas = build_pad(predict_digit)
+    _draw_a_stroke(fig, canvas)
+    pad, bars = fig.axes
+    assert seen and seen[-1].shape == (28, 28)
+    assert bars.get_title() == "prediction: 1 (100%)"
+    KeyEvent("key_press_event", fig.canvas, "c", *pad.transData.transform((10, 10)))._process()
+    assert not canvas.any() and bars.get_title() == "prediction: draw a digit"
