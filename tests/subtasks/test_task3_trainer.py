@@ -107,6 +107,17 @@ class RecordingSGD(torch.optim.SGD):
         return super().step(closure)
 
 
+def recording_optimizer():
+    """An optimizer factory for the trainer, and a dict where the RecordingSGD it made lands."""
+    made = {}
+
+    def optimizer(params, lr):
+        made["optimizer"] = RecordingSGD(params, lr)
+        return made["optimizer"]
+
+    return optimizer, made
+
+
 def fresh_gradient(x, y, penalty=None):
     model = Linear2()
     loss = torch.nn.functional.cross_entropy(model(x), y)
@@ -116,12 +127,7 @@ def fresh_gradient(x, y, penalty=None):
 
 @pytest.mark.task3b
 def test_one_step_per_batch_with_the_gradient_of_that_batch_alone(trainer_module, tmp_path):
-    made = {}
-
-    def optimizer(params, lr):
-        made["optimizer"] = RecordingSGD(params, lr)
-        return made["optimizer"]
-
+    optimizer, made = recording_optimizer()
     train(trainer_module, tmp_path, "3b", optimizer=optimizer, lr=0.0, epochs=2)
     seen = made["optimizer"].seen
     assert len(seen) == 6, (f"expected one optimizer.step() per batch (3 batches x 2 epochs = 6), got {len(seen)}.\n"
@@ -139,12 +145,7 @@ def test_one_step_per_batch_with_the_gradient_of_that_batch_alone(trainer_module
 
 @pytest.mark.task3b
 def test_the_regularization_penalty_enters_the_backward_pass(trainer_module, tmp_path):
-    made = {}
-
-    def optimizer(params, lr):
-        made["optimizer"] = RecordingSGD(params, lr)
-        return made["optimizer"]
-
+    optimizer, made = recording_optimizer()
     def penalty(model):
         return 0.5 * model.linear.weight.pow(2).sum()
 
