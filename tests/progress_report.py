@@ -6,13 +6,13 @@ own code where it went wrong. ``--record-outcomes FILE`` writes the same as JSON
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from utils.cli import todo_line
 from utils.subtasks import BY_MARKER, BY_TAG, STUDENT_FILES, SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -44,11 +44,40 @@ def _outcome(call):
     lines = [line for line in text.splitlines() if line.strip()]
     if not isinstance(error, AssertionError):
         lines = [f"{type(error).__name__}: {lines[0] if lines else ''}", *lines[1:]]
-    else:  # pytest's own rendering of the assert statement repeats what the message says
-        noise = ("+", "where", "assert ", "comparison failed", "Obtained:", "Expected:", "Use -v")
-        lines = [line.strip() for line in lines if not line.lstrip().startswith(noise)]
-        lines = lines or ["assertion failed"]
+    else:
+        lines = _message_only(lines)
     return "failed", "\n".join(lines[:MAX_DETAIL_LINES]), _student_frame(call.excinfo)
+
+
+def _message_only(lines):
+    """The test's own message: up to its hint line; pytest's comparison details after it are left out."""
+    noise = ("+", "where", "assert ", "comparison failed", "Obtained:", "Expected:", "Use -v")
+    lines = [line.strip() for line in lines if not line.lstrip().startswith(noise)]
+    hint = next((index for index, line in enumerate(lines) if line.startswith("hint:")), None)
+    if hint is not None:
+        return lines[:hint + 1]
+    return lines[:2] or ["assertion failed"]
+
+
+def _todo_place(subtask, test_function):
+    """``file:line`` of the subtask's TODO in the function the test calls (when it calls one)."""
+    path = REPO_ROOT / subtask.file
+    try:
+        source_lines = path.read_text().splitlines()
+        test_source = inspect.getsource(test_function)
+    except (OSError, TypeError):
+        return f"{subtask.file}, {subtask.function}"
+    functions = [name.strip() for name in subtask.function.split(",")]
+    called = [name for name in functions if re.search(rf"\b{re.escape(name.split('.')[-1])}\b", test_source)
+              and not name.endswith("__init__")]
+    start = 0
+    if len(called) == 1:
+        pattern = re.compile(rf"\s*def {re.escape(called[0].split('.')[-1])}\b")
+        start = next((i for i, line in enumerate(source_lines) if pattern.match(line)), 0)
+    todo = re.compile(rf"\s*#\s*TODO {re.escape(subtask.tag)}\b")
+    line = next((i + 1 for i, text in enumerate(source_lines) if i >= start and todo.match(text)), None)
+    where = called[0] if len(called) == 1 else subtask.function
+    return f"{subtask.file}:{line} and below (TODO {subtask.tag}, in {where})" if line else f"{subtask.file}, {where}"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -59,10 +88,7 @@ def pytest_runtest_makereport(item, call):
     if call.excinfo is not None and report.failed:
         status, detail, where = _outcome(call)
         if where is None and status == "failed" and report.subtasks:
-            subtask = BY_TAG[report.subtasks[0]]
-            line = todo_line(REPO_ROOT / subtask.file, subtask.tag)
-            where = f"{subtask.file}:{line} and below (TODO {subtask.tag}, in {subtask.function})" if line else \
-                f"{subtask.file}, {subtask.function}"
+            where = _todo_place(BY_TAG[report.subtasks[0]], getattr(item, "function", None))
         report.course_outcome = (status, detail, where)
 
 
@@ -139,5 +165,6 @@ class ProgressReporter:
             for line in detail[1:]:
                 write(f"{'':<24}{line}")
         done = sum(status == "done" for _, status, _ in rows)
-        write(f"{done} of {len(rows)} subtasks done. One subtask: pytest --impl student -m task2a "
-              "(bonus: -m bonus_a); its traceback: add -v.")
+        upcoming = next((BY_TAG[tag] for tag, status, _ in rows if status != "done"), None)
+        after = f" Next: {upcoming.tag}, checked with {upcoming.check} (-v adds the traceback)." if upcoming else ""
+        write(f"{done} of {len(rows)} subtasks done.{after}")

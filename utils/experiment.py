@@ -152,7 +152,8 @@ def report(args, result):
     """The closing lines: the last epoch, a hint when accuracy is at chance, the test result."""
     last = result["history"][-1]
     accuracy = last.get("val_accuracy")
-    print(f"After {len(result['history'])} epochs: train loss {last['train_loss']:.4f}, "
+    epochs = len(result["history"])
+    print(f"After {epochs} epoch{'s' if epochs != 1 else ''}: train loss {last['train_loss']:.4f}, "
           f"validation loss {last['val_loss']:.4f}" + (f", validation accuracy {accuracy:.2f} %" if accuracy else ""))
     if accuracy is not None and accuracy < 20:
         print(f"Hint: {accuracy:.0f} % is what guessing gets. Did training diverge? "

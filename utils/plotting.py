@@ -88,7 +88,7 @@ def label_distribution(counts_by_split, relative=False):
     ax.set_xlabel("digit")
     ax.set_ylabel("share of the split (%)" if relative else "images")
     ax.set_title("Label distribution per split")
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(counts_by_split), frameon=False)
     return fig
 
 

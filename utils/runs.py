@@ -140,6 +140,10 @@ def run_name(config):
     for key in ("network_params", "optimizer_params"):
         for name, value in described.get(key, {}).items():
             is_class = isinstance(value, dict) and set(value) == {"class"}
+            if isinstance(value, bool):  # a switch: named when on ("batchnorm"), left out when off
+                if value:
+                    parts.append(name.removeprefix("use_").replace("_", ""))
+                continue
             parts.append(_short(value) if is_class else f"{name.split('_')[0]}{_short(value)}")
     readable = re.sub(r"[^A-Za-z0-9.+-]+", "_", "-".join(parts)).strip("._-")
     readable = readable[:MAX_NAME_LENGTH].rstrip("._-")

@@ -30,7 +30,7 @@ class Subtask:
 
     @property
     def check(self):
-        return f"pytest --impl student -m {self.marker}"
+        return f"python -m pytest --impl student -m {self.marker}"
 
 
 CORE_NETWORK = ("2a", "2b", "2c")

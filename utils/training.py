@@ -170,7 +170,8 @@ class RunRecorder:
         self.started = None
 
     def epochs(self):
-        print(f"Training {type(self.model).__name__} on {self.trainer.device} for {self.num_epochs} epochs "
+        epochs = f"{self.num_epochs} epoch{'s' if self.num_epochs != 1 else ''}"
+        print(f"Training {type(self.model).__name__} on {self.trainer.device} for {epochs} "
               f"-> {relative(self.folder)}")
         for epoch in range(1, self.num_epochs + 1):
             self.started = time.perf_counter()

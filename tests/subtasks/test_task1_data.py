@@ -55,7 +55,11 @@ def _count(main_module, labels, **kwargs):
     extra = f", num_classes={kwargs['num_classes']}" if kwargs else ""
     with explain(f"count_labels({labels.tolist()}{extra}) "
                  "to return one count per digit"):
-        return torch.as_tensor(main_module.count_labels(labels, **kwargs)).tolist()
+        counts = main_module.count_labels(labels, **kwargs)
+    assert isinstance(counts, torch.Tensor), (
+        f"expected a tensor of counts, got a {type(counts).__name__}.\n"
+        "hint: return torch.bincount(labels, minlength=num_classes), or torch.tensor(your list)")
+    return counts.tolist()
 
 
 def _hint_for_counts(got, expected, labels):

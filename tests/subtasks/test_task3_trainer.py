@@ -46,6 +46,9 @@ COMMON_ERRORS = (
     ((UnboundLocalError, NameError), "validation_loss",
      "3a: a local variable named validation_loss = 0.0 at the start of _validate"),
     (Exception, "loss is inf", "3a: the losses start at 0.0, not at infinity"),
+    (RuntimeError, "result type Float can't be cast to the desired output type Long",
+     "3a: a loss sum that starts as an integer (0 or torch.tensor(0)) cannot add float losses in place: "
+     "start at 0.0"),
     ((RuntimeError, IndexError, ValueError, NotImplementedError),
      "not implemented for 'Long'|Expected floating point|expected scalar type Long|"
      "only integer tensors|out of bounds|Target .* out of bounds|0D or 1D target",
@@ -133,7 +136,8 @@ def test_one_step_per_batch_with_the_gradient_of_that_batch_alone(trainer_module
     assert len(seen) == 6, (f"expected one optimizer.step() per batch (3 batches x 2 epochs = 6), got {len(seen)}.\n"
                             "hint: call optimizer.step() once inside the loop over batches")
     assert all(g is not None for grads in seen for g in grads), (
-        "optimizer.step() ran before any gradient existed.\nhint: call loss.backward() before optimizer.step()")
+        "optimizer.step() found no gradients.\nhint: the order is zero_grad(), forward, loss, backward(), step(): "
+        "backward() before step(), and zero_grad() before backward(), not between backward() and step()")
     (x, y), _ = make_data()
     for step, grads in enumerate(seen):
         start = (step % 3) * 4
@@ -223,9 +227,17 @@ def test_validation_loss_is_the_per_sample_mean_of_the_model_in_eval_mode(traine
     history, _ = train(trainer_module, tmp_path, "3d", lr=0.0, epochs=1, network_class=PhaseSpy)
     _, val = make_data()
     expected, got = mean_loss(val), history[0]["val_loss"]
+    x, y = val
+    with torch.no_grad():
+        per_batch = sum(torch.nn.functional.cross_entropy(Linear2()(x[i:i + 4]), y[i:i + 4]).item()
+                        for i in (0, 4)) / 2
+    hint = ("weight each batch's loss by len(target) and divide the sum by len_val_data, not by the number "
+            "of batches" if got == pytest.approx(per_batch, rel=1e-4) else
+            "model.eval() first (this test's model has dropout, which eval() switches off), then add "
+            "loss.item() * len(target) per batch and divide by len_val_data")
     assert got == pytest.approx(expected, rel=1e-5), (
-        f"val_loss should be the mean over the 6 validation samples with dropout off, {expected:.4f}, "
-        f"but is {got:.4f}.\nhint: model.eval(), weight each batch's loss by len(target), divide by len_val_data")
+        f"val_loss should be the mean over the 6 validation samples, {expected:.4f}, but is {got:.4f} "
+        f"(the mean of the 2 batch means would be {per_batch:.4f}).\nhint: {hint}")
 
 
 @pytest.mark.task3d
@@ -248,7 +260,9 @@ def test_sum_correct_preds_counts_the_argmax_hits(trainer_module):
     target = torch.tensor([1, 0, 1, 2])
     with explain("one number: how many rows have their highest score at the target",
                  ((RuntimeError, ValueError, TypeError), "only one element|only integer|a Tensor with",
-                  "(predicted.argmax(dim=1) == target) compares row by row; .sum() counts the hits")):
+                  "(predicted.argmax(dim=1) == target) compares row by row; .sum() counts the hits"),
+                 (RuntimeError, "must match the size of tensor",
+                  "take the argmax over dim=1, the classes of each row: one predicted class per image")):
         got = int(trainer_module.sum_correct_preds(predicted, target))
     assert got == 2, (f"rows 1 and 2 have their highest score at the target: expected 2, got {got}.\n"
                       "hint: predicted.argmax(dim=1) == target (the class per row), then .sum() (a count, not a mean)")

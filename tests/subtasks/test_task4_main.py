@@ -52,7 +52,10 @@ def test_settings_describe_an_mnist_fnn_trained_with_adam(main_module):
     assert torch.equal(activation(torch.tensor([-2.0, 0.0, 3.0])), torch.tensor([0.0, 0.0, 3.0])), \
         f"expected ReLU as the hidden activation, got {activation_class.__name__}"
     with explain("settings['optimizer'](parameters, **settings['optimizer_params']) to build an optimizer",
-                 (TypeError, "unexpected keyword", 'the learning rate\'s keyword is lr: {"lr": learning_rate}')):
+                 (TypeError, "unexpected keyword", 'the learning rate\'s keyword is lr: {"lr": learning_rate}'),
+                 (TypeError, "object is not callable",
+                  "optimizer is the class torch.optim.Adam, without (): the trainer builds it with the "
+                  "model's parameters")):
         optimizer = settings["optimizer"]([torch.nn.Parameter(torch.zeros(2))], **settings["optimizer_params"])
     assert isinstance(optimizer, torch.optim.Adam), (f"expected torch.optim.Adam, got {type(optimizer).__name__}.\n"
                                                     "hint: the class torch.optim.Adam")
@@ -140,8 +143,8 @@ def test_predictions_are_shown_as_28x28_images_with_true_and_predicted_labels(ma
         assert "tensor" not in title, (f"expected plain numbers in the title, got {title!r}.\n"
                                        "hint: int(label) and int(prediction) turn tensors into numbers")
         assert _true_and_predicted(title) == (truth, guess), (
-            f"image {position + 1}: expected the true label {truth}, then the prediction {guess} "
-            f"(e.g. 'true {truth} / pred {guess}'), got {title!r}.\n"
+            f"image {position + 1} (of 12, counted from 1): expected the true label {truth}, then the "
+            f"prediction {guess} (e.g. 'true {truth} / pred {guess}'), got {title!r}.\n"
             "hint: zip the first `count` labels with the predictions of the same images, true label first")
         color = ax.title.get_color()
         expected_color = "black" if truth == guess else "red"
