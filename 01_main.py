@@ -1,9 +1,8 @@
 # Your file: fill in its TODOs. (Generated from the reference, solutions/01_main.py.)
 """Session 01: train a fully connected network (FNN) on MNIST and evaluate it on the test split.
 
-Run ``python 01_main.py`` (``--help`` lists the flags, bonus experiments included). Subtasks in
-this file: 1a, 1b (look at the data), 4a-4d (loss, settings, train and evaluate, predict).
-Check one with ``pytest --impl student -m task1a`` (task1b, task4a, ...).
+Subtasks 1a, 1b (look at the data) and 4a-4d (loss, settings, train and evaluate, predict).
+Run ``python 01_main.py`` (``--help`` lists the flags, bonus experiments included).
 """
 
 import sys
@@ -43,14 +42,10 @@ def count_labels(labels, num_classes=10):
 
 
 def choose_loss_function():
-    """4a: the loss class for classification with raw scores (logits) as network output.
+    """4a: the loss class for raw scores (logits) ``(batch, 10)`` and class indices ``(batch,)``.
 
-    Returns
-    -------
-    type
-        A loss class, built as ``loss_function()`` and called as ``loss(output, target)``,
-        ``output`` of shape ``(batch, 10)``, ``target`` class indices. It must apply the
-        softmax itself, since the network's last layer has no activation.
+    The trainer builds it as ``loss_function()``. It must apply the softmax itself: the
+    network's last layer has no activation.
     """
     # TODO 4a: return the loss class (not an instance) that combines log-softmax and negative
     #          log-likelihood
@@ -58,15 +53,9 @@ def choose_loss_function():
 
 
 def training_settings(hidden_shape=500, learning_rate=0.001):
-    """4b: the network's parameters and the optimizer.
-
-    Returns
-    -------
-    dict
-        ``network_params`` (FNN's keyword arguments: input_shape, hidden_shape, num_classes,
-        activation_func), ``optimizer`` (an optimizer class) and ``optimizer_params`` (its
-        keyword arguments, with the learning rate ``lr``).
-    """
+    """4b: a dict with ``network_params`` (FNN's keyword arguments: input_shape, hidden_shape,
+    num_classes, activation_func), ``optimizer`` (an optimizer class) and ``optimizer_params``
+    (its keyword arguments, with the learning rate ``lr``)."""
     # TODO 4b: FNN parameters for MNIST (784 inputs, 10 classes, the given hidden_shape, the class
     #          torch.nn.ReLU), and the class torch.optim.Adam with {"lr": learning_rate}
     raise NotImplementedError("TODO 4b")

@@ -3,7 +3,6 @@
 
 Core: 2a ``_dense_layer``, 2b ``FNN.__init__``, 2c ``FNN.forward``, 2d ``DataLoaderFNN``.
 Bonus: b (batch norm, ``channel_mean_std``), c ``make_initializer``, f ``DeepFNN``.
-Check a subtask with ``pytest --impl student -m task2a`` (task2b, ..., bonus_f).
 """
 
 import torch
@@ -48,12 +47,8 @@ class FNN(torch.nn.Module):
 
     Parameters
     ----------
-    input_shape : int
-        Length of one flattened image (28 * 28 = 784 for MNIST).
-    hidden_shape : int
-        Number of neurons in each hidden layer.
-    num_classes : int
-        Number of outputs, one score per digit (10).
+    input_shape, hidden_shape, num_classes : int
+        Length of one flattened image (28 * 28 = 784), neurons per hidden layer, outputs (10).
     activation_func : type of torch.nn.Module
         Activation class of the hidden layers, e.g. ``torch.nn.ReLU``.
     use_batch_norm : bool
@@ -101,14 +96,12 @@ class DataLoaderFNN(InMemorySplits):
 
     Parameters
     ----------
-    train_val_ratio : float
-        Share of the 60,000 training images used for training, in (0, 1); the rest validates.
-    batch_size, seed : int
-        Images per batch; seed of the split and the shuffling.
-    normalize : bool
-        Bonus b: standardise the pixels with the training split's mean and standard deviation.
-    augment : callable, optional
-        Bonus i: applied to every training batch ``(batch, 784) -> (batch, 784)``.
+    train_val_ratio, batch_size, seed
+        Share of the 60,000 images used for training, in (0, 1), the rest validates; images per
+        batch; seed of the split and the shuffling.
+    normalize, augment
+        Bonus b: standardise the pixels (training split's mean and standard deviation); bonus i:
+        a function applied to every training batch ``(batch, 784) -> (batch, 784)``.
     data_dir : path, optional
         Where MNIST is kept (``data/`` by default).
     """
@@ -141,8 +134,7 @@ class DataLoaderFNN(InMemorySplits):
                           "test": transform_all(test, self.transform)})
 
 
-# ---------------------------------------------------------------------------------------------
-# Bonus tasks
+# Bonus tasks ---------------------------------------------------------------------------------
 
 
 def channel_mean_std(images):
@@ -161,13 +153,9 @@ INIT_SCHEMES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_n
 def make_initializer(scheme="kaiming_normal", bias=0.0):
     """Bonus c: a function for ``model.apply(...)`` that re-initialises every ``Linear`` layer.
 
-    Parameters
-    ----------
-    scheme : str
-        ``"xavier_uniform"``, ``"xavier_normal"`` (Glorot), ``"kaiming_uniform"``,
-        ``"kaiming_normal"`` (He, for ReLU), ``"normal"`` (std 0.01) or ``"zeros"``.
-    bias : float
-        Value every bias is set to (layers without a bias are left as they are).
+    ``scheme``: ``"xavier_uniform"``, ``"xavier_normal"`` (Glorot), ``"kaiming_uniform"``,
+    ``"kaiming_normal"`` (He, for ReLU), ``"normal"`` (std 0.01) or ``"zeros"``. ``bias``: the
+    value of every bias (layers without a bias are left as they are).
     """
     checks.check_choice("scheme", scheme, INIT_SCHEMES)
 

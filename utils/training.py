@@ -154,9 +154,11 @@ def _nonfinite_batches(data_loader):
 class RunRecorder:
     """The run folder, metrics, best weights and epoch lines of one ``train_network`` call."""
 
-    def __init__(self, trainer, config, model, optimizer, num_epochs):
+    def __init__(self, trainer, model, optimizer, num_epochs, config):
         self.trainer, self.model, self.optimizer = trainer, model, optimizer
         self.num_epochs = check_positive_int("num_epochs", num_epochs)
+        config = dict(config, network_class=trainer.network_class, loss_function=trainer.loss_function,
+                      optimizer=trainer.optimizer, lr_scheduler=trainer.lr_scheduler)
         data = trainer.data_loader
         if config.get("initializer") is not None:
             config = dict(config, initializer=describe_function(config["initializer"]))

@@ -1,8 +1,7 @@
 """A generic trainer: any network, loss, optimizer and data loader (task 3; bonus a and d).
 
-Fill in the TODOs of 3a-3d in ``_train_one_epoch`` and ``_validate``; the rest is written for
-you (``utils/training.py`` keeps the run folder, the epoch lines and the crash handling).
-Check a subtask with ``pytest --impl student -m task3a`` (task3b, ..., bonus_a, bonus_d).
+The TODOs of 3a-3d are in ``_train_one_epoch`` and ``_validate``; ``utils/training.py`` keeps
+the run folder, the epoch lines and what happens when training goes wrong.
 """
 
 import torch
@@ -53,10 +52,7 @@ class NetworkTrainer:
             Bonus a: ``(output, target) -> number right``, for accuracies; bonus d: ``model ->
             penalty`` added to the loss; bonus c: applied with ``model.apply`` before training.
 
-        Returns
-        -------
-        pathlib.Path
-            The run folder (weights, ``run.json``, plots); give it to ``NetworkUser``.
+        Returns the run folder (weights, ``run.json``, plots), to give to ``NetworkUser``.
         """
         torch.manual_seed(self.seed)
         model = training.build_network(self.network_class, network_params, initializer).to(self.device)
@@ -65,12 +61,9 @@ class NetworkTrainer:
         scheduler = training.make_scheduler(self.lr_scheduler, optimizer, scheduler_params or {})
         regularization = regularization or training.no_regularization
         count_correct = training.AccuracyCounter(sum_correct_preds)
-        recorder = training.RunRecorder(self, {
-            "network_class": self.network_class, "network_params": network_params,
-            "loss_function": self.loss_function, "loss_params": loss_params or {},
-            "optimizer": self.optimizer, "optimizer_params": optimizer_params or {},
-            "lr_scheduler": self.lr_scheduler, "scheduler_params": scheduler_params or {},
-            "regularization": regularization, "initializer": initializer}, model, optimizer, num_epochs)
+        recorder = training.RunRecorder(self, model, optimizer, num_epochs, dict(  # what names the run
+            network_params=network_params, loss_params=loss_params or {}, optimizer_params=optimizer_params or {},
+            scheduler_params=scheduler_params or {}, regularization=regularization, initializer=initializer))
         try:
             for _ in recorder.epochs():
                 train_loss = self._train_one_epoch(model, criterion, optimizer, regularization, count_correct)
@@ -140,8 +133,7 @@ class NetworkTrainer:
         return validation_loss
 
 
-# ---------------------------------------------------------------------------------------------
-# Bonus tasks
+# Bonus tasks ---------------------------------------------------------------------------------
 
 
 def sum_correct_preds(predicted, target):
