@@ -7,8 +7,10 @@ per image, and ``Batches``, which slices shuffled batches from the tensors in ev
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -21,15 +23,23 @@ SPLITS = ("train", "val", "test")
 
 
 def mnist_datasets(data_dir=None, verbose=True):
-    """The torchvision MNIST training (60,000) and test (10,000) sets, fetched and verified first."""
+    """The torchvision MNIST training (60,000) and test (10,000) sets, fetched and verified first.
+
+    Read once per process and folder: a second loader (or a second check) reuses them.
+    """
+    ensure_mnist(data_dir, verbose=verbose)
+    return _read_mnist(str(raw_folder(data_dir)))
+
+
+@functools.lru_cache(maxsize=2)
+def _read_mnist(raw):
     from torchvision import datasets
 
-    ensure_mnist(data_dir, verbose=verbose)
-    root = raw_folder(data_dir).parents[1]
+    root = Path(raw).parents[1]
     try:
         return datasets.MNIST(root, train=True, download=False), datasets.MNIST(root, train=False, download=False)
     except (OSError, RuntimeError) as error:
-        raise DataError(f"MNIST in {raw_folder(data_dir)} cannot be read ({error}). Delete the four files "
+        raise DataError(f"MNIST in {raw} cannot be read ({error}). Delete the four files "
                         "there; the next run fetches them again.") from error
 
 

@@ -20,11 +20,10 @@ def test_mean_and_std_of_pixels_scaled_to_zero_one(fnn):
 
 @pytest.mark.bonus_b
 def test_mnist_training_pixels_give_the_known_mean_and_std(fnn):
-    from torchvision.datasets import MNIST
+    from utils.data import mnist_datasets
 
-    from utils.mnist import ensure_mnist
-
-    images = MNIST(ensure_mnist(verbose=False).parents[1], train=True).data
+    fnn.channel_mean_std(torch.zeros(1, 28, 28, dtype=torch.uint8))  # a TODO not written yet shows first
+    images = mnist_datasets(verbose=False)[0].data
     mean, std = fnn.channel_mean_std(images)
     assert (float(mean), float(std)) == pytest.approx((0.1307, 0.3081), abs=5e-4), (
         f"MNIST's 60000 training images: expected mean 0.1307 and std 0.3081, got {float(mean):.4f} and "
