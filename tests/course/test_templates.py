@@ -203,3 +203,14 @@ def test_templates_are_never_written_over_a_students_work(tmp_path):
 def test_student_files_of_the_table_exist_as_templates():
     for file in STUDENT_FILES:
         assert (REPO_ROOT / file).is_file(), file
+
+
+def test_the_readme_examples_name_the_lines_the_templates_have():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for file, pattern, tag in (("01_main.py", r"where: 01_main\.py, line (\d+)", "1a"),
+                               ("utils/network_trainer.py", r"network_trainer\.py:(\d+) and below \(TODO 3c", "3c")):
+        shown = re.search(pattern, readme)
+        lines = (REPO_ROOT / file).read_text().splitlines()
+        actual = 1 + next(i for i, text in enumerate(lines) if text.strip().startswith(f"# TODO {tag}"))
+        assert shown and int(shown.group(1)) == actual, f"README shows {file} line {shown and shown.group(1)}, " \
+                                                        f"the TODO {tag} is on line {actual}"
