@@ -11,7 +11,6 @@ caches as a student's first check does; the two ratios are the targets (2x and 3
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -21,17 +20,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
-import make_templates  # noqa: E402
-
-
-def blank_repository(target):
-    for name in ("solutions", "utils", "tests", "tools"):
-        shutil.copytree(REPO_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO_ROOT / "pyproject.toml", target)
-    (target / "data").symlink_to(REPO_ROOT / "data", target_is_directory=True)
-    for _, template, text in make_templates.template_pairs(target / "solutions", target):
-        template.parent.mkdir(parents=True, exist_ok=True)
-        template.write_text(text)
+from make_templates import scratch_repository  # noqa: E402
 
 
 def seconds(command, cwd):
@@ -57,7 +46,7 @@ def main(argv=None):
     times = {name: [] for name in commands}
     with tempfile.TemporaryDirectory() as folder:
         repo = Path(folder)
-        blank_repository(repo)
+        scratch_repository(repo)
         seconds(commands["pytest --impl student (all)"], repo)  # warm the file cache once
         for _ in range(args.repeats):
             for name, command in commands.items():

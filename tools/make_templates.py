@@ -29,6 +29,7 @@ import difflib
 import hashlib
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -123,6 +124,29 @@ def template_pairs(solutions=SOLUTIONS, target=REPO_ROOT, solved=()):
         header = f"# Your file: fill in its TODOs. (Generated from the reference, solutions/{relative.as_posix()}.)\n"
         pairs.append((solution, target / relative, header + make_template(source, solution, solved)))
     return pairs
+
+
+def write_templates(repo, solved=()):
+    """Write every template into ``repo`` from ``repo/solutions``, the ``solved`` subtasks filled in."""
+    for _, template, text in template_pairs(repo / "solutions", repo, solved=set(solved)):
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text(text)
+
+
+def scratch_repository(target, solved=(), templates=True):
+    """A copy of this repository in ``target`` for tests and tools to run pytest in.
+
+    Solutions, provided code, tests and tools are copied, ``data/`` is linked; the templates are
+    freshly generated (blank, except for the ``solved`` subtasks) unless ``templates`` is False.
+    """
+    target = Path(target)
+    for name in ("solutions", "utils", "tests", "tools"):
+        shutil.copytree(REPO_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copy(REPO_ROOT / "pyproject.toml", target)
+    (target / "data").symlink_to(REPO_ROOT / "data", target_is_directory=True)
+    if templates:
+        write_templates(target, solved)
+    return target
 
 
 def _digest(text):

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
     if _folder not in sys.path:
         sys.path.append(_folder)
 
-from make_templates import BEGIN, END, todo_above  # noqa: E402
+from make_templates import BEGIN, END, scratch_repository, todo_above  # noqa: E402
 
 from utils.subtasks import BY_TAG, SUBTASKS  # noqa: E402
 
@@ -423,14 +422,6 @@ def check_table(solutions=REPO_ROOT / "solutions"):
 # Running
 
 
-def scratch_copy(target):
-    for name in ("solutions", "utils", "tests", "tools"):
-        shutil.copytree(REPO_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy(REPO_ROOT / "pyproject.toml", target)
-    (target / "data").symlink_to(REPO_ROOT / "data", target_is_directory=True)
-    return target
-
-
 def run_mutant(mutant, repo, timeout=300):
     """(killed, first line of what the student would read, seconds)."""
     path = repo / "solutions" / mutant.file
@@ -487,7 +478,7 @@ def main(argv=None):
         return 0
     survivors = []
     with tempfile.TemporaryDirectory(prefix="mutants-") as scratch:
-        repo = scratch_copy(Path(scratch))
+        repo = scratch_repository(Path(scratch), templates=False)
         for number, mutant in enumerate(chosen, 1):
             killed, message, seconds = run_mutant(mutant, repo)
             lines = [line for line in message.splitlines() if line.strip()] or [""]

@@ -40,7 +40,7 @@ def test_a_snippet_outside_its_fence_is_refused():
 def test_a_sample_of_mutants_is_killed(tmp_path):
     quick = [m for m in mutants.MUTANTS if m.tag not in SLOW]
     sample = random.Random(4).sample(quick, 6)
-    repo = mutants.scratch_copy(tmp_path / "repo")
+    repo = mutants.scratch_repository(tmp_path / "repo", templates=False)
     survivors = []
     for mutant in sample:
         killed, message, _ = mutants.run_mutant(mutant, repo)

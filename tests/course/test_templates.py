@@ -21,6 +21,7 @@ from utils.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS, markdown_table
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import make_templates  # noqa: E402
+from make_templates import scratch_repository, write_templates  # noqa: E402
 
 pytestmark = pytest.mark.instructor
 
@@ -67,22 +68,6 @@ def test_every_todo_tag_is_a_subtask_of_the_table_in_the_file_the_table_names():
 def test_the_readme_table_is_the_subtask_table():
     assert markdown_table() in (REPO_ROOT / "README.md").read_text(), \
         "README's subtask table differs from utils/subtasks.py; paste utils.subtasks.markdown_table()"
-
-
-def scratch_repository(target, solved=()):
-    """A copy of the repository with untouched templates, except for the ``solved`` subtasks."""
-    for name in ("solutions", "utils", "tests", "tools"):
-        shutil.copytree(REPO_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy(REPO_ROOT / "pyproject.toml", target)
-    (target / "data").symlink_to(REPO_ROOT / "data", target_is_directory=True)
-    write_templates(target, solved)
-    return target
-
-
-def write_templates(repo, solved=()):
-    for _, template, text in make_templates.template_pairs(repo / "solutions", repo, solved=set(solved)):
-        template.parent.mkdir(parents=True, exist_ok=True)
-        template.write_text(text)
 
 
 def student_run(repo, tmp_path, *args):
