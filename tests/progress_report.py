@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from utils.cli import todo_line
 from utils.subtasks import BY_MARKER, BY_TAG, STUDENT_FILES, SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -61,22 +62,15 @@ def _message_only(lines):
 
 def _todo_place(subtask, test_function):
     """``file:line`` of the subtask's TODO in the function the test calls (when it calls one)."""
-    path = REPO_ROOT / subtask.file
     try:
-        source_lines = path.read_text().splitlines()
         test_source = inspect.getsource(test_function)
     except (OSError, TypeError):
-        return f"{subtask.file}, {subtask.function}"
+        test_source = ""
     functions = [name.strip() for name in subtask.function.split(",")]
     called = [name for name in functions if re.search(rf"\b{re.escape(name.split('.')[-1])}\b", test_source)
               and not name.endswith("__init__")]
-    start = 0
-    if len(called) == 1:
-        pattern = re.compile(rf"\s*def {re.escape(called[0].split('.')[-1])}\b")
-        start = next((i for i, line in enumerate(source_lines) if pattern.match(line)), 0)
-    todo = re.compile(rf"\s*#\s*TODO {re.escape(subtask.tag)}\b")
-    line = next((i + 1 for i, text in enumerate(source_lines) if i >= start and todo.match(text)), None)
     where = called[0] if len(called) == 1 else subtask.function
+    line = todo_line(REPO_ROOT / subtask.file, subtask.tag, called[0].split(".")[-1] if len(called) == 1 else None)
     return f"{subtask.file}:{line} and below (TODO {subtask.tag}, in {where})" if line else f"{subtask.file}, {where}"
 
 

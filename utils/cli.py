@@ -18,16 +18,19 @@ from utils.subtasks import BY_TAG
 TODO_TAG = re.compile(r"TODO (\w+)")
 
 
-def todo_line(path, tag):
-    """Line number of ``# TODO <tag>:`` in ``path`` (the first one), or None."""
+def todo_line(path, tag, after_function=None):
+    """Line number of the first ``# TODO <tag>:`` in ``path`` (after ``def <after_function>`` if
+    given and found), or None."""
     try:
         lines = Path(path).read_text().splitlines()
     except OSError:
         return None
-    for number, line in enumerate(lines, start=1):
-        if re.match(rf"\s*#\s*TODO {re.escape(tag)}\b", line):
-            return number
-    return None
+    start = 0
+    if after_function:
+        definition = re.compile(rf"\s*def {re.escape(after_function)}\b")
+        start = next((i for i, line in enumerate(lines) if definition.match(line)), 0)
+    todo = re.compile(rf"\s*#\s*TODO {re.escape(tag)}\b")
+    return next((i + 1 for i, line in enumerate(lines) if i >= start and todo.match(line)), None)
 
 
 def _raising_frame(error):

@@ -105,11 +105,11 @@ class AccuracyCounter:
 
     def __call__(self, output, target):
         if self.enabled:
-            self.correct += int(self.sum_correct_preds(output.detach(), target))
+            self.correct += self.sum_correct_preds(output.detach(), target)  # summed on the device: no sync per batch
         self.seen += len(target)
 
     def take_percent(self):
-        percent = 100.0 * self.correct / self.seen if self.enabled and self.seen else None
+        percent = 100.0 * float(self.correct) / self.seen if self.enabled and self.seen else None
         self.correct, self.seen = 0, 0
         return percent
 
@@ -221,7 +221,7 @@ class RunRecorder:
             self.model.load_state_dict(self.best_state)
         record = dict(self.config, status=status, epochs_done=len(self.history), history=self.history,
                       device=str(self.trainer.device))
-        self.folder = save_run(self.folder, self.model, record) or self.folder
+        self.folder = save_run(self.folder, self.model, record)  # a sibling folder if a finished run is there
         return self.folder
 
     def _where(self, folder):
