@@ -51,7 +51,7 @@ def check_choice(name, value, allowed):
     return value
 
 
-def check_class(name, value, base, example):
+def check_class(name, value, base, example, base_name=None):
     """Return ``value`` if it is a subclass of ``base``: the class itself, not an instance or a name."""
     if isinstance(value, type) and issubclass(value, base):
         return value
@@ -60,8 +60,8 @@ def check_class(name, value, base, example):
                                 f"not {type(value).__name__}(); it is built for you.")
     if isinstance(value, str):
         raise ArgumentTypeError(f"{name} must be the class itself, not its name: pass {example}, not '{value}'.")
-    raise ArgumentTypeError(f"{name} must be a subclass of {base.__module__}.{base.__qualname__}, "
-                            f"e.g. {example}; got {value!r}.")
+    base_name = base_name or f"{base.__module__}.{base.__qualname__}"
+    raise ArgumentTypeError(f"{name} must be a subclass of {base_name}, e.g. {example}; got {value!r}.")
 
 
 def check_activation(name, value, allow_none=False):
@@ -96,3 +96,16 @@ def check_flat_batch(x, input_shape):
         hint = " (images of 28x28: flatten them to 784, as DataLoaderFNN's transform does)" if len(shape) > 2 else ""
         raise ArgumentError(f"a fully connected network takes batches of shape (batch, {input_shape}), "
                             f"got {shape}{hint}.")
+
+
+def check_data_loader(data_loader):
+    """A loader *instance*: callable with a split name, e.g. ``DataLoaderFNN()``."""
+    if data_loader is None:
+        raise ArgumentTypeError("NetworkTrainer needs a data_loader, e.g. DataLoaderFNN().")
+    if isinstance(data_loader, type):
+        raise ArgumentTypeError(f"data_loader must be a loader, not its class: pass {data_loader.__name__}(), "
+                                f"not {data_loader.__name__}.")
+    if not callable(data_loader):
+        raise ArgumentTypeError("data_loader must be callable as data_loader('train') / data_loader('val'), "
+                                f"e.g. DataLoaderFNN(); got {type(data_loader).__name__}.")
+    return data_loader

@@ -8,7 +8,7 @@ the run folder, the epoch lines and what happens when training goes wrong.
 import torch
 
 from utils import training
-from utils.checks import check_class
+from utils.checks import check_class, check_data_loader
 from utils.devices import pick_device
 from utils.runs import RUNS_DIR
 from utils.training import count_samples, progress_bar
@@ -36,7 +36,7 @@ class NetworkTrainer:
                  data_loader=None, folder=RUNS_DIR, device="auto", seed=0, progress=True):
         self.network_class = check_class("network_class", network_class, torch.nn.Module, "FNN")
         self.loss_function, self.optimizer, self.lr_scheduler = loss_function, optimizer, lr_scheduler
-        self.data_loader = training.check_data_loader(data_loader)
+        self.data_loader = check_data_loader(data_loader)
         self.folder, self.device, self.seed, self.progress = folder, pick_device(device), int(seed), progress
 
     def train_network(self, num_epochs, network_params, loss_params=None, optimizer_params=None,

@@ -12,24 +12,10 @@ from pathlib import Path
 import torch
 
 from utils import runs
+from utils.checks import check_class, check_data_loader
 from utils.devices import pick_device
 from utils.errors import ArgumentError, ArgumentTypeError, CourseError, DataError, RunError
 from utils.runs import check_params_match, load_record, load_weights, read_weights, restore
-
-
-def _check_network_class(network_class):
-    if isinstance(network_class, type) and issubclass(network_class, torch.nn.Module):
-        return network_class
-    if isinstance(network_class, torch.nn.Module):
-        name = type(network_class).__name__
-        raise ArgumentTypeError(f"network_class must be a class, not a network already built: pass {name}, "
-                                f"not {name}(); NetworkUser builds it with the saved network_params.")
-    if isinstance(network_class, str):
-        raise ArgumentTypeError(f"network_class must be the class itself, not its name: pass "
-                                f"{network_class.rsplit('.', 1)[-1]} (e.g. from fnn import FNN), "
-                                f"not '{network_class}'.")
-    raise ArgumentTypeError(f"network_class must be a subclass of torch.nn.Module such as FNN; got "
-                            f"{network_class!r} ({type(network_class).__name__}).")
 
 
 def _check_loss_function(loss_function):
@@ -41,18 +27,6 @@ def _check_loss_function(loss_function):
         raise ArgumentTypeError(f"loss_function must be a loss class such as torch.nn.CrossEntropyLoss; "
                                 f"got {loss_function!r} ({type(loss_function).__name__}).")
     return loss_function
-
-
-def _check_data_loader(data_loader):
-    if data_loader is None:
-        return None
-    if isinstance(data_loader, type):
-        name = data_loader.__name__
-        raise ArgumentTypeError(f"data_loader must be a data loader, not its class: pass {name}(), not {name}.")
-    if not callable(data_loader):
-        raise ArgumentTypeError(f"data_loader must be callable as data_loader('test'), e.g. DataLoaderFNN(); "
-                                f"got {data_loader!r} ({type(data_loader).__name__}).")
-    return data_loader
 
 
 class NetworkUser:
@@ -72,9 +46,10 @@ class NetworkUser:
     """
 
     def __init__(self, network_class, loss_function, data_loader, device="auto"):
-        self.network_class = _check_network_class(network_class)
+        self.network_class = check_class("network_class", network_class, torch.nn.Module, "FNN",
+                                         base_name="torch.nn.Module")
         self.loss_function = _check_loss_function(loss_function)
-        self.data_loader = _check_data_loader(data_loader)
+        self.data_loader = None if data_loader is None else check_data_loader(data_loader)
         self.device = pick_device(device)
 
     def load(self, run_folder, network_params=None):

@@ -247,19 +247,6 @@ def epoch_line(metrics, num_epochs):
             f"lr {metrics['lr']:.2g}  {metrics['seconds']:5.1f} s")
 
 
-def check_data_loader(data_loader):
-    """A loader *instance*: callable with a split name, e.g. ``DataLoaderFNN()``."""
-    if data_loader is None:
-        raise ArgumentTypeError("NetworkTrainer needs a data_loader, e.g. DataLoaderFNN().")
-    if isinstance(data_loader, type):
-        raise ArgumentTypeError(f"data_loader must be a loader, not its class: pass {data_loader.__name__}(), "
-                                f"not {data_loader.__name__}.")
-    if not callable(data_loader):
-        raise ArgumentTypeError("data_loader must be callable as data_loader('train') / data_loader('val'), "
-                                f"e.g. DataLoaderFNN(); got {type(data_loader).__name__}.")
-    return data_loader
-
-
 def count_samples(batches, split):
     """Number of samples in the batches of one split: ``len(batches.dataset)``, or counted in a list."""
     if hasattr(batches, "dataset"):
