@@ -205,3 +205,10 @@ def test_every_course_error_prints_as_one_line_and_a_students_bug_keeps_its_trac
 
     with pytest.raises(ValueError, match="too many values to unpack"):
         run_cli(student_bug)
+
+
+def test_the_init_flag_offers_exactly_the_schemes_make_initializer_knows():
+    from fnn import INIT_SCHEMES
+    from utils.experiment import INIT_CHOICES  # provided code may not import fnn, so it keeps a copy
+
+    assert INIT_CHOICES == INIT_SCHEMES
