@@ -31,7 +31,8 @@ from utils.subtasks import SUBTASKS, markdown_table  # noqa: E402
 RELEASE_FILES = Path(__file__).resolve().parent / "release_files"
 SOLUTIONS = REPO_ROOT / "solutions"
 # Copied as they are. tests/course/ is never copied: those tests import the solutions.
-COPIED = ("tests/conftest.py", "tests/progress_report.py", "tests/stand_ins.py", "tests/tiny_data.py",
+COPIED = ("tests/conftest.py", "tests/student_imports.py", "tests/progress_report.py", "tests/stand_ins.py",
+          "tests/tiny_data.py",
           "data/README.md", "requirements.txt", ".gitignore")
 COPIED_TREES = ("tests/subtasks",)
 SHEET = "docs/assignment.md"  # copied when present (another engineer writes it)

@@ -40,7 +40,8 @@ def test_the_release_holds_the_student_repository(released):
     files = set(files_of(released))
     expected = {*STUDENT_FILES, "README.md", "Makefile", "pyproject.toml", "requirements.txt", ".gitignore",
                 "data/README.md", "docs/assignment.md", ".github/workflows/classroom.yml",
-                "tests/conftest.py", "tests/progress_report.py", "tests/stand_ins.py", "tests/tiny_data.py",
+                "tests/conftest.py", "tests/student_imports.py", "tests/progress_report.py", "tests/stand_ins.py",
+                "tests/tiny_data.py",
                 *(f"utils/{path.name}" for path in (REPO_ROOT / "utils").glob("*.py")),
                 *(path.relative_to(REPO_ROOT).as_posix() for path in (REPO_ROOT / "tests/subtasks").glob("*.py"))}
     assert expected <= files, f"missing from the release: {sorted(expected - files)}"
