@@ -25,11 +25,12 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 ### END SOLUTIONS ONLY
 from fnn import FNN
 from utils import drawing_pad
-from utils.cli import run_cli
+from utils.cli import run_cli, shown_path
 from utils.digit_images import load_image, to_grey
 from utils.errors import HandwritingError
 from utils.network_user import NetworkUser
-from utils.runs import RUNS_DIR, best_classification_run, classification_runs, is_cross_entropy, load_record
+from utils.run_choice import best_classification_run, classification_runs, is_cross_entropy
+from utils.run_files import RUNS_DIR, load_record
 
 __all__ = ["HandwritingError", "build_pad", "draw_pad", "load_image", "main", "make_predictor",
            "prepare_digit", "to_grey"]
@@ -114,24 +115,17 @@ def draw_pad(predict_digit, show_probabilities=True):
     drawing_pad.draw_pad(predict_digit, prepare_digit, show_probabilities)
 
 
-def _shown(path):
-    try:
-        return Path(path).resolve().relative_to(Path.cwd())
-    except ValueError:
-        return Path(path)
-
-
 def choose_run(run, runs_dir):
     """The run folder to use and a line that says why it was chosen."""
     if run is not None:
-        return run, f"Model: {_shown(run)} (chosen with --run)"
+        return run, f"Model: {shown_path(run)} (chosen with --run)"
     best = best_classification_run(runs_dir, network_class_name="FNN")
     runs = classification_runs(runs_dir, network_class_name="FNN")
     accuracy = next((summary.val_accuracy for summary in runs if summary.folder == best), None)
     count = f"of {len(runs)} complete run{'s' if len(runs) != 1 else ''}"
     why = (f"best validation accuracy {accuracy:.1f} %, {count}" if accuracy is not None
            else f"the newest {count}; none recorded a validation accuracy")
-    return best, f"Model: {_shown(best)} ({why})"
+    return best, f"Model: {shown_path(best)} ({why})"
 
 
 def main(argv=None):

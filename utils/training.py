@@ -19,7 +19,9 @@ import torch
 from tqdm.auto import tqdm
 
 from utils.checks import check_class, check_positive_int
+from utils.cli import shown_path as relative
 from utils.errors import ArgumentError, ArgumentTypeError, TrainingStopped
+from utils.run_names import describe_function
 from utils.runs import check_runs_dir, run_name, save_run
 
 # A loss this large, or this many times the best one so far, is a diverged run, not a bad epoch.
@@ -39,8 +41,10 @@ def progress_bar(iterable, description, enabled=True):
 
 
 def build_network(network_class, network_params, initializer=None):
-    """``network_class(**network_params)``, re-initialised by ``initializer`` if one is given."""
-    check_class("network_class", network_class, torch.nn.Module, example="FNN")
+    """``network_class(**network_params)``, re-initialised by ``initializer`` if one is given.
+
+    ``network_class`` is the one ``NetworkTrainer`` checked when it was made.
+    """
     if network_params is None or not isinstance(network_params, dict):
         raise ArgumentTypeError(
             f"network_params must be a dict of {network_class.__name__}'s keyword arguments, "
@@ -121,22 +125,6 @@ def implementation_of(obj):
     except TypeError:
         return "unknown"
     return "reference" if "solutions" in path.parts else "student"
-
-
-def describe_function(function):
-    """A closure's name and the values it captured, e.g. make_initializer's scheme and bias."""
-    cells = getattr(function, "__closure__", None) or ()
-    names = getattr(getattr(function, "__code__", None), "co_freevars", ())
-    captured = {name: cell.cell_contents for name, cell in zip(names, cells)
-                if isinstance(cell.cell_contents, (bool, int, float, str, type(None)))}
-    return {"function": f"{function.__module__}.{getattr(function, '__qualname__', '?')}", "settings": captured}
-
-
-def relative(path):
-    try:
-        return Path(path).resolve().relative_to(Path.cwd())
-    except ValueError:
-        return Path(path)
 
 
 def _nonfinite_batches(data_loader):
