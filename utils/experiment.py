@@ -14,8 +14,8 @@ import torch
 
 from utils import plotting
 from utils.checks import check_positive_float, check_positive_int, check_probability, check_ratio
-from utils.devices import DEVICE_CHOICES
-from utils.runs import RUNS_DIR
+from utils.devices import DEVICE_CHOICES, pick_device
+from utils.run_files import RUNS_DIR, check_runs_dir
 
 INIT_CHOICES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal", "zeros")
 SCHEDULERS = {
@@ -28,6 +28,15 @@ SCHEDULERS = {
 
 
 def parse_args(argv=None, description=None):
+    """The main script's flags, checked; the device and the runs folder are checked to be usable.
+
+    Raises
+    ------
+    SystemExit
+        (exit status 2, from argparse) For a flag of the wrong form or out of range.
+    CourseError
+        For a device the machine lacks, or a ``--runs-dir`` that is a file or read-only.
+    """
     parser = argparse.ArgumentParser(description=description)
     add = parser.add_argument
     add("--epochs", type=int, default=12, help="training epochs (default 12)")
@@ -66,6 +75,9 @@ def parse_args(argv=None, description=None):
         except (TypeError, ValueError) as error:
             parser.error(str(error))
     args.plots, args.show = not args.no_plots, not args.no_show
+    # Checked now, before any figure is written or MNIST is read: an error is one line (CourseError).
+    pick_device(args.device)
+    check_runs_dir(args.runs_dir)
     return args
 
 
@@ -127,22 +139,35 @@ def scheduler(args):
     return SCHEDULERS[args.scheduler](args.epochs)
 
 
-def plot_mistakes(predict, images, labels, path=None, show=False, count=12):
-    """Test images the network gets wrong, with true and predicted label and its probability."""
-    predicted, probabilities = predict(images)
+def plot_mistakes(predicted, confidence, images, labels, path=None, show=False, count=12):
+    """Test images the network gets wrong, with true and predicted label and its probability.
+
+    ``predicted`` and ``confidence`` (N,) are the predicted labels of ``images`` and their
+    probabilities, as ``NetworkUser.test_network`` returns them.
+    """
     wrong = torch.nonzero(predicted != labels).flatten()[:count]
-    titles = [f"true {int(labels[i])} / pred {int(predicted[i])} ({float(probabilities[i].max()):.0%})"
-              for i in wrong]
+    titles = [f"true {int(labels[i])} / pred {int(predicted[i])} ({float(confidence[i]):.0%})" for i in wrong]
     fig = plotting.image_grid(images[wrong], titles, rows=2, cols=6, title_colors=["red"] * len(wrong),
                               suptitle=f"{int((predicted != labels).sum())} of {len(labels)} test images "
                                        "are misclassified; the first ones:")
     return plotting.finish(fig, path, show)
 
 
+def predictions_for(predict, result, images, labels):
+    """(predicted labels, confidence) of ``images``: those ``test_network`` made when it saw the same
+    labels in the same order (``result``), else predicted with ``predict``."""
+    seen = result.get("labels")
+    if isinstance(seen, torch.Tensor) and seen.shape == labels.shape and torch.equal(seen, labels.cpu()):
+        return result["predicted"], result["confidence"]
+    predicted, probabilities = predict(images)
+    return predicted, probabilities.max(dim=1).values
+
+
 def run_figures(args, predict, loader, result, run_folder):
     """Misclassified test digits and the training curves of a run, as PNGs in its folder."""
     images, labels = loader.tensors("test")
-    plot_mistakes(predict, images, labels, run_folder / "4d_mistakes.png", args.show)
+    predicted, confidence = predictions_for(predict, result, images, labels)
+    plot_mistakes(predicted, confidence, images, labels, run_folder / "4d_mistakes.png", args.show)
     plotting.finish(plotting.training_curves({"FNN": result["history"]}), run_folder / "training_curves.png",
                     args.show)
     print(f"Run plots in {run_folder}: 4d_predictions.png, 4d_mistakes.png, training_curves.png")
@@ -154,7 +179,8 @@ def report(args, result):
     accuracy = last.get("val_accuracy")
     epochs = len(result["history"])
     print(f"After {epochs} epoch{'s' if epochs != 1 else ''}: train loss {last['train_loss']:.4f}, "
-          f"validation loss {last['val_loss']:.4f}" + (f", validation accuracy {accuracy:.2f} %" if accuracy else ""))
+          f"validation loss {last['val_loss']:.4f}"
+          + (f", validation accuracy {accuracy:.2f} %" if accuracy is not None else ""))
     if accuracy is not None and accuracy < 20:
         print(f"Hint: {accuracy:.0f} % is what guessing gets. Did training diverge? "
               f"Try a smaller learning rate than {args.lr:g} (0.001 suits Adam).")

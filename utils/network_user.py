@@ -1,21 +1,23 @@
 """Use a trained run: evaluate it on the test split, or predict digits (provided, complete).
 
 A run folder may come from someone else: its files are checked before anything is built from
-them (see ``utils/runs.py``), and whatever is wrong with them is a ``RunError`` that says so.
+them (see ``utils/run_files.py``), and whatever is wrong with them is a ``RunError`` that says so.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 from pathlib import Path
 
 import torch
 
-from utils import runs
 from utils.checks import check_class, check_data_loader
 from utils.devices import pick_device
 from utils.errors import ArgumentError, ArgumentTypeError, CourseError, DataError, RunError
-from utils.runs import check_params_match, load_record, load_weights, read_weights, restore
+from utils.run_classes import RECORD_FILE, TRAIN_AGAIN, WEIGHTS_FILE, restore
+from utils.run_files import check_params_match, check_weights_fit, load_record, load_weights, read_weights
+from utils.run_names import describe
 
 
 def _check_loss_function(loss_function):
@@ -38,9 +40,10 @@ class NetworkUser:
         The class the run was trained with, e.g. ``FNN`` (the class, not ``FNN()``).
     loss_function : type
         Loss class for the test loss, e.g. ``torch.nn.CrossEntropyLoss``.
-    data_loader : callable, optional
-        ``data_loader("test")`` gives the test batches, e.g. a ``DataLoaderFNN()``; only needed
-        by ``test_network``.
+    data_loader : callable or None
+        ``data_loader("test")`` gives the test batches, e.g. a ``DataLoaderFNN()``. Always
+        passed; ``None`` will do where only ``load`` and ``get_predictor`` are used
+        (``test_network`` needs data).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``.
     """
@@ -51,9 +54,13 @@ class NetworkUser:
         self.loss_function = _check_loss_function(loss_function)
         self.data_loader = None if data_loader is None else check_data_loader(data_loader)
         self.device = pick_device(device)
+        self._loaded = None  # (key, model, record) of the last run loaded: test, then predict, loads once
 
     def load(self, run_folder, network_params=None):
         """The trained network of ``run_folder``, in evaluation mode.
+
+        The files are read once: asked again for the same, unchanged run folder, ``NetworkUser``
+        gives the same network object.
 
         Parameters
         ----------
@@ -70,8 +77,17 @@ class NetworkUser:
         return self._load(run_folder, network_params)[0]
 
     def _load(self, run_folder, network_params):
+        """(model, record), read and checked once per run folder and files, then reused."""
+        key = _load_key(run_folder, network_params)
+        if key is not None and self._loaded is not None and self._loaded[0] == key:
+            return self._loaded[1].eval(), self._loaded[2]
+        model, record = self._read(run_folder, network_params)
+        self._loaded = None if key is None else (key, model, record)
+        return model, record
+
+    def _read(self, run_folder, network_params):
         record = load_record(run_folder)
-        source = Path(run_folder) / runs.RECORD_FILE
+        source = Path(run_folder) / RECORD_FILE
         saved_params = restore(record["network_params"], "network_params", source)
         if network_params is None:
             network_params = saved_params
@@ -90,7 +106,7 @@ class NetworkUser:
 
         def unusable(reason):
             return RunError(f"{source} holds network_params that {name} cannot be built with ({reason}). "
-                            f"Pass the network class the run was trained with. {runs.TRAIN_AGAIN}")
+                            f"Pass the network class the run was trained with. {TRAIN_AGAIN}")
 
         try:
             inspect.signature(self.network_class).bind(**network_params)
@@ -106,7 +122,7 @@ class NetworkUser:
         except Exception:  # noqa: BLE001 - the real build below reports whatever is wrong
             probe = None
         if probe is not None:
-            runs.check_weights_fit(run_folder / runs.WEIGHTS_FILE, probe.state_dict(), state)
+            check_weights_fit(run_folder / WEIGHTS_FILE, probe.state_dict(), state)
         try:
             return self.network_class(**network_params)
         except CourseError as error:  # the network's own argument checks: say where the values came from
@@ -120,8 +136,11 @@ class NetworkUser:
         Returns
         -------
         dict
-            ``loss``, ``accuracy`` (percent), ``num_samples``, and the run's ``history``
-            (per-epoch training and validation metrics) for comparison and plots.
+            ``loss``, ``accuracy`` (percent), ``num_samples``, the run's ``history`` (per-epoch
+            training and validation metrics) for comparison and plots, ``status`` and
+            ``run_folder``; and, in the order the data loader gave them, the ``labels`` (N,), the
+            ``predicted`` labels (N,) and each prediction's ``confidence`` (N,), its softmax
+            probability, so that plots of the mistakes need not predict again.
         """
         if self.data_loader is None:
             raise ArgumentError("test_network needs data: build NetworkUser with a data_loader, "
@@ -129,13 +148,19 @@ class NetworkUser:
         model, record = self._load(run_folder, network_params)
         criterion = self.loss_function(**(loss_params or {}))
         total_loss, correct, count = 0.0, 0, 0
+        seen, predicted, confidence = [], [], []
         with torch.no_grad():
             for images, labels in self.data_loader(split):
                 images, labels = images.to(self.device), labels.to(self.device)
                 output = model(images)
                 total_loss += criterion(output, labels).item() * len(labels)
-                correct += (output.argmax(dim=1) == labels).sum().item()
+                guess = output.argmax(dim=1)
+                best = torch.softmax(output.float(), dim=1).gather(1, guess[:, None])[:, 0]
+                correct += (guess == labels).sum().item()
                 count += len(labels)
+                seen.append(labels.cpu())
+                predicted.append(guess.cpu())
+                confidence.append(best.cpu())
         if count == 0:
             raise DataError(f"the {split!r} split of the data_loader holds no images, so there is nothing to "
                             "test on; check the data loader's settings (train_val_ratio, the MNIST files).")
@@ -146,13 +171,17 @@ class NetworkUser:
             "history": record.get("history", []),
             "status": record.get("status"),
             "run_folder": Path(run_folder),
+            "labels": torch.cat(seen),
+            "predicted": torch.cat(predicted),
+            "confidence": torch.cat(confidence),
         }
 
     def get_predictor(self, run_folder, network_params=None):
         """A function ``images (N, 784) -> (predicted labels (N,), probabilities (N, classes))``.
 
         The probabilities are the softmax of the network's scores: true probabilities only for a
-        run trained with ``CrossEntropyLoss``.
+        run trained with ``CrossEntropyLoss``. The network is the one ``test_network`` has just
+        loaded from the same folder, if it did.
         """
         model = self.load(run_folder, network_params)
 
@@ -163,3 +192,16 @@ class NetworkUser:
             return probabilities.argmax(dim=1), probabilities
 
         return predict
+
+
+def _load_key(run_folder, network_params):
+    """What a loaded run depends on: its folder, the parameters asked for, and its two files as they
+    are now (a run trained again into the same folder is read again); None when a file is missing."""
+    folder = Path(run_folder)
+    try:
+        files = tuple((stat.st_size, stat.st_mtime_ns) for stat in
+                      ((folder / name).stat() for name in (WEIGHTS_FILE, RECORD_FILE)))
+        params = json.dumps(describe(network_params), sort_keys=True, default=str)
+        return folder.resolve(), params, files
+    except (OSError, TypeError, ValueError):
+        return None

@@ -1,12 +1,16 @@
-"""utils/runs.py and utils/network_user.py: run names, checkpoints, clear errors on loading."""
+"""utils/run_names.py, utils/run_files.py and utils/network_user.py: run names, checkpoints, clear
+errors on loading, and a run loaded and predicted once."""
 
 import json
+from functools import partial
 
 import pytest
 import torch
 
+from utils.errors import RunError
 from utils.network_user import NetworkUser
-from utils.runs import RunError, load_record, run_name, save_run
+from utils.run_files import load_record, save_run
+from utils.run_names import describe, run_name
 
 
 class Tiny(torch.nn.Module):
@@ -32,7 +36,8 @@ def test_run_names_are_readable_portable_and_distinct():
         assert name.startswith("Tiny-") and len(name) <= 90
         assert not set(name) & set('<>:"/\\|?* \''), name
         assert not name.endswith((".", " "))
-    assert "ReLU" in run_name(config(width=4)) or "Tanh" in run_name(config(width=4, activation_func=torch.nn.Tanh))
+    assert "ReLU" in run_name(config(width=4, activation_func=torch.nn.ReLU))
+    assert "Tanh" in run_name(config(width=4, activation_func=torch.nn.Tanh))
 
 
 def test_very_long_configurations_keep_bounded_distinct_names():
@@ -88,13 +93,154 @@ def test_a_missing_run_says_how_to_make_one(tmp_path):
 
 
 def test_a_penalty_with_settings_gets_the_same_name_in_every_process():
-    from functools import partial
-
     from utils.network_trainer import l2_penalty
-    from utils.runs import describe
 
     penalty = partial(l2_penalty, strength=1e-4)
     assert "0x" not in json.dumps(describe(penalty)), "no memory address may enter the description"
     first = run_name(dict(config(width=4), regularization=penalty))
     other = run_name(dict(config(width=4), regularization=partial(l2_penalty, strength=1e-3)))
     assert first != other
+
+
+# --- every argument of every setting names the run ---------------------------------------------
+
+def _sum(penalties, model):
+    return sum(penalty(model) for penalty in penalties)
+
+
+def _penalty(model, strength=0.0):
+    return strength
+
+
+def _scaled(factor):
+    def penalty(model):
+        return factor
+
+    return penalty
+
+
+class Scaler:
+    def __init__(self, factor):
+        self.factor = factor
+
+    def penalty(self, model):
+        return self.factor
+
+
+def named(regularization):
+    return run_name(dict(config(width=4), regularization=regularization))
+
+
+@pytest.mark.parametrize("first, second", [
+    (partial(_sum, [partial(_penalty, strength=1e-5)]), partial(_sum, [partial(_penalty, strength=1e-2)])),
+    (partial(_penalty, 1e-5), partial(_penalty, 1e-2)),  # positional arguments
+    (partial(partial(_sum, [1]), 2), partial(partial(_sum, [1]), 3)),  # nested partials
+    (_scaled(1e-5), _scaled(1e-2)),  # closures
+    (_scaled(partial(_penalty, strength=1)), _scaled(partial(_penalty, strength=2))),  # what a closure holds
+    ([partial(_penalty, strength=1), _scaled(1)], [partial(_penalty, strength=1), _scaled(2)]),  # lists
+    (Scaler(1e-5).penalty, Scaler(1e-2).penalty),  # bound methods
+])
+def test_settings_that_differ_in_any_argument_get_different_names(first, second):
+    assert named(first) != named(second)
+    assert "0x" not in json.dumps(describe(first)), "no memory address may enter the description"
+
+
+def test_equal_settings_made_twice_get_the_same_name():
+    assert named(partial(_sum, [partial(_penalty, strength=1e-5)])) == \
+        named(partial(_sum, [partial(_penalty, strength=1e-5)]))
+    assert named(_scaled(1e-5)) == named(_scaled(1e-5))
+    assert named(Scaler(3).penalty) == named(Scaler(3).penalty)
+
+
+def test_a_partial_without_positional_arguments_keeps_the_name_it_had():
+    """Runs saved before positional arguments were described keep their folders."""
+    assert describe(partial(_penalty, strength=1)) == {"partial": {"class": f"{__name__}._penalty"},
+                                                       "keywords": {"strength": 1}}
+
+
+def test_l1_and_l2_flags_of_other_strengths_train_into_two_folders(tmp_path):
+    """--l1 1e-5 --l2 1e-4 and --l1 1e-2 --l2 1e-1 through the main script's bonus options and the trainer."""
+    from tiny_data import Linear2, make_data, make_loader
+
+    from utils.experiment import BonusOptions, parse_args
+    from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty
+
+    folders = set()
+    for flags in (["--l1", "1e-5", "--l2", "1e-4"], ["--l1", "1e-2", "--l2", "1e-1"]):
+        args = parse_args([*flags, "--runs-dir", str(tmp_path)])
+        bonus = BonusOptions(args, None, None, l1_penalty, l2_penalty)
+        trainer = NetworkTrainer(Linear2, torch.nn.CrossEntropyLoss, torch.optim.SGD,
+                                 data_loader=make_loader(*make_data()), folder=tmp_path, device="cpu", progress=False)
+        folders.add(trainer.train_network(1, {}, optimizer_params={"lr": 0.1}, regularization=bonus.regularization()))
+    assert len(folders) == 2
+    assert len([path for path in tmp_path.iterdir() if (path / "run.json").is_file()]) == 2
+
+
+# --- NetworkUser: the runs folder named as such, one load, one prediction ----------------------
+
+def test_the_runs_folder_instead_of_the_run_folder_is_named_as_that_mix_up(tmp_path):
+    _, folder = saved_tiny(tmp_path)
+    user = NetworkUser(Tiny, torch.nn.CrossEntropyLoss, data_loader=None, device="cpu")
+    with pytest.raises(RunError) as error:
+        user.load(tmp_path)
+    message = str(error.value)
+    assert "runs folder" in message and "train_network returned" in message
+    assert str(folder) in message and "Train one first" not in message
+
+
+def tiny_test_loader(split):
+    generator = torch.Generator().manual_seed(0)
+    return [(torch.rand(5, 3, generator=generator), torch.randint(0, 2, (5,), generator=generator))]
+
+
+def test_the_predictor_reuses_the_network_test_network_loaded(tmp_path, monkeypatch):
+    import utils.network_user
+
+    _, folder = saved_tiny(tmp_path)
+    reads = []
+    original = utils.network_user.read_weights
+    monkeypatch.setattr(utils.network_user, "read_weights", lambda path: reads.append(path) or original(path))
+    user = NetworkUser(Tiny, torch.nn.CrossEntropyLoss, tiny_test_loader, device="cpu")
+    result = user.test_network(folder)
+    predicted, _ = user.get_predictor(folder)(tiny_test_loader("test")[0][0])
+    assert len(reads) == 1, "test_network, then get_predictor: the run is read and checked once"
+    assert torch.equal(predicted, result["predicted"])
+    model, _ = saved_tiny(tmp_path, width=6)  # trained again into the same folder: read again
+    user.get_predictor(folder)
+    assert len(reads) == 2
+
+
+def test_the_mistakes_figure_uses_the_predictions_test_network_made(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from utils import experiment
+
+    _, folder = saved_tiny(tmp_path)
+    user = NetworkUser(Tiny, torch.nn.CrossEntropyLoss, tiny_test_loader, device="cpu")
+    result = user.test_network(folder)
+    images, labels = tiny_test_loader("test")[0]
+    loader = SimpleNamespace(tensors=lambda split: (images, labels))
+    drawn = []
+    monkeypatch.setattr(experiment, "plot_mistakes", lambda predicted, confidence, *rest: drawn.append(predicted))
+    monkeypatch.setattr(experiment.plotting, "finish", lambda *args, **kwargs: None)
+    monkeypatch.setattr(experiment.plotting, "training_curves", lambda *args, **kwargs: None)
+
+    def must_not_predict(images):
+        raise AssertionError("the test images were predicted a second time")
+
+    experiment.run_figures(SimpleNamespace(show=False), must_not_predict, loader, result, folder)
+    assert torch.equal(drawn[0], result["predicted"])
+    shuffled = SimpleNamespace(tensors=lambda split: (images.flip(0), labels.flip(0)))  # other order: predicted anew
+    experiment.run_figures(SimpleNamespace(show=False), user.get_predictor(folder), shuffled, result, folder)
+    assert torch.equal(drawn[1], result["predicted"].flip(0))
+
+
+def test_a_validation_accuracy_of_zero_is_reported_with_its_hint(capsys):
+    from types import SimpleNamespace
+
+    from utils.experiment import report
+
+    history = [{"train_loss": 2.3, "val_loss": 2.3, "val_accuracy": 0.0}]
+    report(SimpleNamespace(lr=0.5), {"history": history, "loss": 2.3, "accuracy": 0.0})
+    out = capsys.readouterr().out
+    assert "validation accuracy 0.00 %" in out and "Hint: 0 % is what guessing gets" in out
