@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from fnn import FNN, DataLoaderFNN
-from utils.cli import run_cli
+from utils.cli import run_cli, stop_if_not_written
 from utils.network_trainer import NetworkTrainer, sum_correct_preds
 from utils.network_user import NetworkUser
 from utils.runs import RUNS_DIR
@@ -38,6 +38,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     args = parser.parse_args(argv)
+    # the table compares accuracies: stop now, before any training, if bonus a is not written
+    stop_if_not_written(sum_correct_preds, torch.zeros(1, 10), torch.zeros(1, dtype=torch.long))
     loader = DataLoaderFNN()
     params = {"input_shape": 784, "hidden_shape": 500, "num_classes": 10, "activation_func": torch.nn.ReLU}
     rows = []

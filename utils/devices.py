@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from utils.errors import ArgumentError
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -12,13 +14,14 @@ def pick_device(name="auto"):
 
     Raises
     ------
-    ValueError
-        For an unknown name, or a device this machine does not have (with what it has instead).
+    ArgumentError
+        (a ValueError) For an unknown name, or a device this machine does not have (with what it
+        has instead).
     """
     if isinstance(name, torch.device):
         return name
     if name not in DEVICE_CHOICES:
-        raise ValueError(f"unknown device {name!r}; use one of {', '.join(DEVICE_CHOICES)}.")
+        raise ArgumentError(f"unknown device {name!r}; use one of {', '.join(DEVICE_CHOICES)}.")
     available = {
         "cuda": torch.cuda.is_available(),
         "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
@@ -28,8 +31,8 @@ def pick_device(name="auto"):
         name = next(kind for kind in ("cuda", "mps", "cpu") if available[kind])
     if not available[name]:
         have = ", ".join(kind for kind, ok in available.items() if ok)
-        raise ValueError(f"device {name!r} is not available on this machine; it has: {have}. "
-                         "Use --device auto to pick the best one.")
+        raise ArgumentError(f"device {name!r} is not available on this machine; it has: {have}. "
+                            "Use --device auto to pick the best one.")
     return torch.device(name)
 
 
