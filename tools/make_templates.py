@@ -28,7 +28,6 @@ import argparse
 import difflib
 import hashlib
 import json
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -36,35 +35,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO_ROOT / "solutions"
 LOCK = Path(__file__).resolve().parent / "templates.lock"
+if str(Path(__file__).resolve().parent) not in sys.path:  # appended: never before solutions/ or the templates
+    sys.path.append(str(Path(__file__).resolve().parent))
 
-BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?P<mode> uncomment)?\s*$")
-END = re.compile(r"^\s*### END SOLUTION\s*$")
-ONLY_BEGIN = re.compile(r"^\s*### BEGIN SOLUTIONS ONLY\s*$")
-ONLY_END = re.compile(r"^\s*### END SOLUTIONS ONLY\s*$")
-TODO = re.compile(r"^\s*# TODO (?P<tag>\w+):\s*(?P<text>.*)$")
-CONTINUATION = re.compile(r"^\s*#\s+(?P<text>\S.*)$")
-
-
-class FenceError(ValueError):
-    """A solution file whose fences are not well formed."""
-
-
-def todo_above(lines, index, path):
-    """Tag and text of the ``# TODO tag: text`` comment (with continuation lines) above ``index``."""
-    text_lines = []
-    position = index - 1
-    while position >= 0:
-        todo = TODO.match(lines[position])
-        if todo:
-            text = " ".join([todo["text"], *reversed(text_lines)])
-            return todo["tag"], re.sub(r"\s+", " ", text).strip()
-        continuation = CONTINUATION.match(lines[position])
-        if not continuation:
-            break
-        text_lines.append(continuation["text"])
-        position -= 1
-    raise FenceError(f"{path}:{index + 1}: a solution fence needs a '# TODO <tag>: <what to write>' "
-                     "comment right above it")
+from fences import Fence, FenceError, pieces  # noqa: E402, F401 - FenceError: callers catch it from here
 
 
 def make_template(source, path="<solution>", solved=()):
@@ -73,36 +47,12 @@ def make_template(source, path="<solution>", solved=()):
     Fences of the tags in ``solved`` keep their solution (the tests use this to check one
     subtask with everything after it still blank).
     """
-    lines = source.splitlines()
     out = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if ONLY_BEGIN.match(line):
-            while not ONLY_END.match(lines[index]):
-                index += 1
-                if index == len(lines):
-                    raise FenceError(f"{path}: '### BEGIN SOLUTIONS ONLY' is never closed")
-            index += 1
+    for piece in pieces(source, path):
+        if not isinstance(piece, Fence):
+            out.append(piece)
             continue
-        begin = BEGIN.match(line)
-        if not begin:
-            if END.match(line):
-                raise FenceError(f"{path}:{index + 1}: '### END SOLUTION' without a BEGIN")
-            out.append(line)
-            index += 1
-            continue
-        tag, text = todo_above(lines, index, path)
-        body = []
-        index += 1
-        while index < len(lines) and not END.match(lines[index]):
-            if BEGIN.match(lines[index]):
-                raise FenceError(f"{path}:{index + 1}: fences cannot nest")
-            body.append(lines[index])
-            index += 1
-        if index == len(lines):
-            raise FenceError(f"{path}: the fence of TODO {tag} is never closed")
-        index += 1
+        tag, begin, body = piece.tag, piece.begin, piece.body
         indent = begin["indent"]
         if tag in solved:
             out.extend(body)

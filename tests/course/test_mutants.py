@@ -1,10 +1,13 @@
-"""The mutation check (tools/mutants.py): its table is complete, and a sample of mutants is caught.
+"""The mutation check (tools/mutants.py, its table tools/mutant_table.py): the table is complete, a
+sample of mutants is caught, and a mutant whose tests hang is reported as timed out, not killed.
 
 The whole check (`make mutants`, about 15 minutes) runs every mutant; here a small fixed sample
 of the quick subtasks keeps it honest in CI.
 """
 
 import random
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,7 +46,34 @@ def test_a_sample_of_mutants_is_killed(tmp_path):
     repo = mutants.scratch_repository(tmp_path / "repo", templates=False)
     survivors = []
     for mutant in sample:
-        killed, message, _ = mutants.run_mutant(mutant, repo)
-        if not killed:
+        outcome, message, _ = mutants.run_mutant(mutant, repo)
+        if outcome != mutants.KILLED:
             survivors.append(f"{mutant.label}: {message[:300]}")
-    assert not survivors, "mutants that pass their subtask's tests:\n" + "\n".join(survivors)
+    assert not survivors, "mutants not caught by their subtask's tests:\n" + "\n".join(survivors)
+
+
+def test_a_mutant_whose_tests_hang_is_timed_out_not_killed(tmp_path, monkeypatch):
+    mutant = mutants.MUTANTS[0]
+    solution = tmp_path / "solutions" / mutant.file
+    solution.parent.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "solutions" / mutant.file, solution)
+    original = solution.read_text()
+
+    def hangs(command, timeout, **kwargs):
+        raise subprocess.TimeoutExpired(command, timeout)
+
+    monkeypatch.setattr(mutants.subprocess, "run", hangs)
+    outcome, message, _ = mutants.run_mutant(mutant, tmp_path, timeout=7)
+    assert outcome == mutants.TIMED_OUT and "7 s" in message
+    assert solution.read_text() == original, "the solution is restored"
+
+
+def test_timed_out_mutants_are_counted_apart_and_fail_the_check(monkeypatch, capsys):
+    monkeypatch.setattr(mutants, "scratch_repository", lambda *args, **kwargs: None)
+    outcomes = iter([mutants.TIMED_OUT, mutants.KILLED])
+    monkeypatch.setattr(mutants, "run_mutant", lambda mutant, repo: (next(outcomes, mutants.KILLED), "", 0.0))
+    assert mutants.main(["--only", "1a"]) == 1
+    out = capsys.readouterr().out
+    count = sum(m.tag == "1a" for m in mutants.MUTANTS)
+    assert f"{count - 1} of {count} mutants killed, 1 timed out, 0 survived" in out
+    assert f"timed out: {mutants.MUTANTS[0].label}" in out
