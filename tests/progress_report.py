@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from utils.cli import todo_line
-from utils.subtasks import BY_MARKER, BY_TAG, STUDENT_FILES, SUBTASKS
+from utils.subtasks import BY_MARKER, BY_TAG, STUDENT_FILES, SUBTASKS, order
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODO_RAISED = re.compile(r"^TODO (\w+)")
@@ -110,8 +110,7 @@ def summary_rows(tests):
                 detail.append(f"at {first['where']}")
             rows.append((subtask.tag, "failing", "\n".join(detail).splitlines()))
         else:
-            needed = ", ".join(sorted(todos, key=lambda tag: [s.tag for s in SUBTASKS].index(tag)
-                                      if tag in [s.tag for s in SUBTASKS] else 99))
+            needed = ", ".join(sorted(todos, key=order))
             rows.append((subtask.tag, "waiting", [f"needs TODO {needed} first"]))
     return rows
 

@@ -33,7 +33,6 @@ class Subtask:
         return f"python -m pytest --impl student -m {self.marker}"
 
 
-CORE_NETWORK = ("2a", "2b", "2c")
 CORE = ("2a", "2b", "2c", "2d", "3a", "3b", "3c", "3d")
 
 SUBTASKS = (
@@ -70,15 +69,8 @@ STUDENT_FILES = tuple(dict.fromkeys(subtask.file for subtask in SUBTASKS))
 
 
 def order(tag):
-    """Position of a subtask in the assignment; unknown tags go last."""
-    tags = [subtask.tag for subtask in SUBTASKS]
-    return tags.index(tag) if tag in tags else len(tags)
-
-
-def tag_of_marker(marker):
-    """``task2a`` -> ``2a``; ``bonus_b`` -> ``bonus_b``; None for other markers."""
-    subtask = BY_MARKER.get(marker)
-    return subtask.tag if subtask else None
+    """Position of a subtask in the assignment (the key to sort tags by); unknown tags go last."""
+    return next((index for index, subtask in enumerate(SUBTASKS) if subtask.tag == tag), len(SUBTASKS))
 
 
 def markdown_table():
