@@ -87,13 +87,15 @@ def _closure(function, depth):
             captured[name] = cell.cell_contents
         except ValueError:  # a cell not filled yet (a name assigned after the function was made)
             continue
-    return {"function": _qualified_name(function), "settings": _settings(captured, depth)}
+    return {"function": _qualified_name(function), "settings": _settings(captured, depth, private=True)}
 
 
-def _settings(values, depth):
+def _settings(values, depth, private=False):
+    """Descriptions of ``values`` by name; names starting with ``_`` only if ``private`` (a closure's
+    captured values are all settings; an object's private attributes are its inner state)."""
     settings = {}
     for name, item in sorted(values.items()):
-        if name.startswith("_") or _is_unstable(item):
+        if name.startswith("_") and not private or _is_unstable(item):
             continue
         described = describe(item, depth)
         if not _holds_address(described):

@@ -503,3 +503,17 @@ def test_a_class_saved_under_another_of_its_names_still_matches(tmp_path):
     with pytest.raises(RunError, match="activation_func: given Tanh, saved ReLU"):
         user().load(folder, network_params={"input_shape": INPUT, "hidden_shape": HIDDEN, "num_classes": CLASSES,
                                             "activation_func": torch.nn.Tanh})
+
+
+def test_the_run_modules_never_import_student_files():
+    """Provided code is imported by the templates too: it must load whatever the student wrote."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    student = {"fnn", "handwriting", "01_main", "augmentation", "utils.network_trainer"}
+    for name in ("run_names.py", "run_classes.py", "run_files.py", "run_choice.py", "runs.py"):
+        tree = ast.parse((root / "utils" / name).read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        bad = {module for module in imported if module in student or module.startswith("bonus_")}
+        assert not bad, f"utils/{name} imports student files: {bad}"

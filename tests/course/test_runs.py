@@ -119,6 +119,13 @@ def _scaled(factor):
     return penalty
 
 
+def _scaled_privately(_factor):
+    def penalty(model):
+        return _factor
+
+    return penalty
+
+
 class Scaler:
     def __init__(self, factor):
         self.factor = factor
@@ -136,6 +143,7 @@ def named(regularization):
     (partial(_penalty, 1e-5), partial(_penalty, 1e-2)),  # positional arguments
     (partial(partial(_sum, [1]), 2), partial(partial(_sum, [1]), 3)),  # nested partials
     (_scaled(1e-5), _scaled(1e-2)),  # closures
+    (_scaled_privately(1), _scaled_privately(2)),  # a captured name with an underscore is a setting too
     (_scaled(partial(_penalty, strength=1)), _scaled(partial(_penalty, strength=2))),  # what a closure holds
     ([partial(_penalty, strength=1), _scaled(1)], [partial(_penalty, strength=1), _scaled(2)]),  # lists
     (Scaler(1e-5).penalty, Scaler(1e-2).penalty),  # bound methods
