@@ -67,6 +67,22 @@ def todo_above(lines, index, path):
                      "comment right above it")
 
 
+def fences(source, path="<solution>"):
+    """Every fence of one solution file: ``(tag, todo_text, body_lines, uncomment)``, in order."""
+    lines = source.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        begin = BEGIN.match(line)
+        if not begin:
+            continue
+        tag, text = todo_above(lines, index, path)
+        end = next((position for position in range(index + 1, len(lines)) if END.match(lines[position])), None)
+        if end is None:
+            raise FenceError(f"{path}: the fence of TODO {tag} is never closed")
+        found.append((tag, text, lines[index + 1:end], bool(begin["mode"])))
+    return found
+
+
 def make_template(source, path="<solution>", solved=()):
     """Return the template text for one solution file's text.
 
@@ -121,7 +137,7 @@ def template_pairs(solutions=SOLUTIONS, target=REPO_ROOT, solved=()):
         if "### BEGIN SOLUTION" not in source:
             continue
         relative = solution.relative_to(solutions)
-        header = f"# Your file: fill in its TODOs. (Generated from the reference, solutions/{relative.as_posix()}.)\n"
+        header = "# Your file: fill in its TODOs. Each says what to write; the sheet (docs/assignment.md) says why.\n"
         pairs.append((solution, target / relative, header + make_template(source, solution, solved)))
     return pairs
 
