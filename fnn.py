@@ -137,6 +137,11 @@ class DataLoaderFNN(InMemorySplits):
         self.keep_splits({"train": (images[train_idx], labels[train_idx]), "val": (images[val_idx], labels[val_idx]),
                           "test": transform_all(test, self.transform)})
 
+    def settings(self):
+        """What this loader adds to a run's identity (its folder name and run.json)."""
+        return {"train_val_ratio": self.train_val_ratio, "batch_size": self.batch_size, "seed": self.seed,
+                "mean_std": self.mean_std, "augment": self.augment}
+
 
 # Bonus tasks ---------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """A generic trainer: any network, loss, optimizer and data loader (task 3; bonus a and d).
 
-The TODOs of 3a-3d are in ``_train_one_epoch`` and ``_validate``; ``utils/training.py`` keeps
-the run folder, the epoch lines and what happens when training goes wrong.
+The TODOs of 3a-3d are in ``_train_one_epoch`` and ``_validate``. ``train_network`` is the
+generic loop: per epoch, train, validate, record, step the learning-rate schedule.
+``utils/run_recorder.py`` keeps the run's folder, epoch lines and what happens when training
+goes wrong; ``utils/training.py`` the small helpers.
 """
 
 import torch
@@ -9,6 +11,7 @@ import torch
 from utils import training
 from utils.checks import check_class, check_data_loader
 from utils.devices import pick_device
+from utils.run_recorder import RunRecorder, loader_settings
 from utils.runs import RUNS_DIR
 from utils.training import count_samples, progress_bar
 
@@ -61,19 +64,32 @@ class NetworkTrainer:
         scheduler = training.make_scheduler(self.lr_scheduler, optimizer, scheduler_params or {})
         regularization = regularization or training.no_regularization
         count_correct = training.AccuracyCounter(sum_correct_preds)
-        recorder = training.RunRecorder(self, model, optimizer, num_epochs, dict(  # what names the run
-            network_params=network_params, loss_params=loss_params or {}, optimizer_params=optimizer_params or {},
-            scheduler_params=scheduler_params or {}, regularization=regularization, initializer=initializer))
+        config = self._run_config(num_epochs, network_params, loss_params, optimizer_params, scheduler_params,
+                                  regularization, initializer)
+        recorder = RunRecorder(self.folder, config, model, optimizer, num_epochs, self.device, self.data_loader)
+
+        recorder.start()
         try:
-            for _ in recorder.epochs():
+            for epoch in range(1, num_epochs + 1):
                 train_loss = self._train_one_epoch(model, criterion, optimizer, regularization, count_correct)
                 train_accuracy = count_correct.take_percent()
                 val_loss = self._validate(model, criterion, count_correct)
-                recorder.end_epoch(train_loss, val_loss, train_accuracy, count_correct.take_percent())
+                val_accuracy = count_correct.take_percent()
+                recorder.end_epoch(epoch, train_loss, val_loss, train_accuracy, val_accuracy)
                 training.step_scheduler(scheduler, float(val_loss))
         except KeyboardInterrupt:
             raise recorder.interrupted() from None
         return recorder.save("complete")
+
+    def _run_config(self, num_epochs, network_params, loss_params, optimizer_params, scheduler_params,
+                    regularization, initializer):
+        """Everything that identifies a run: it names the run's folder and is saved in run.json."""
+        return training.run_config(
+            network_class=self.network_class, network_params=network_params, loss_function=self.loss_function,
+            loss_params=loss_params or {}, optimizer=self.optimizer, optimizer_params=optimizer_params or {},
+            lr_scheduler=self.lr_scheduler, scheduler_params=scheduler_params or {}, regularization=regularization,
+            initializer=initializer, num_epochs=num_epochs, seed=self.seed,
+            implementation=training.implementation_of(self), data=loader_settings(self.data_loader))
 
     def _train_one_epoch(self, model, criterion, optimizer, regularization, count_correct):
         """One pass over the training batches; returns the mean loss per sample."""
