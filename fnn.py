@@ -77,7 +77,7 @@ class FNN(torch.nn.Module):
     def forward(self, x):
         """Scores for a batch of flattened images: ``(batch, input_shape) -> (batch, num_classes)``.
 
-        One raw score (logit) per class; no softmax (the loss applies it).
+        One raw score (logit) per class, as the output layer gives it.
         """
         checks.check_flat_batch(x, self.input_shape)
         # TODO 2c: pass x through the layers of 2b, in order, and return the raw scores.

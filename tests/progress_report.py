@@ -21,17 +21,27 @@ TODO_RAISED = re.compile(r"^TODO (\w+)")
 MAX_DETAIL_LINES = 4
 
 
-def _student_frame(excinfo):
-    """``file:line (function)`` of the deepest traceback entry in a student file, or None."""
+def _student_frame(excinfo, tag=None):
+    """``file:line (function)`` of the deepest traceback entry in a student file, or None.
+
+    When that line comes after the TODO of subtask ``tag`` in the same function (provided code
+    such as the ``return`` that ran what the student built), the TODO's line is named too.
+    """
     for entry in reversed(excinfo.traceback):
         found = student_file(str(entry.path))
         if found:
-            return f"{found[0]}:{entry.lineno + 1} ({entry.name})"
+            where = f"{found[0]}:{entry.lineno + 1} ({entry.name})"
+            subtask = BY_TAG.get(tag)
+            if subtask is not None and subtask.file == found[0]:
+                todo = todo_line(REPO_ROOT / found[0], tag, entry.name)
+                if todo is not None and todo < entry.lineno + 1:
+                    where += f", which runs your code of TODO {tag} (line {todo} and below)"
+            return where
     return None
 
 
-def _outcome(call):
-    """(status, detail, location) of a failed test call."""
+def _outcome(call, tag=None):
+    """(status, detail, location) of a failed test call of subtask ``tag``."""
     error = call.excinfo.value
     text = str(error).strip()
     if isinstance(error, NotImplementedError) and TODO_RAISED.match(text):
@@ -43,7 +53,7 @@ def _outcome(call):
         lines = [f"{type(error).__name__}: {lines[0] if lines else ''}", *lines[1:]]
     else:
         lines = _message_only(lines)
-    return "failed", "\n".join(lines[:MAX_DETAIL_LINES]), _student_frame(call.excinfo)
+    return "failed", "\n".join(lines[:MAX_DETAIL_LINES]), _student_frame(call.excinfo, tag)
 
 
 def _message_only(lines):
@@ -78,7 +88,7 @@ def pytest_runtest_makereport(item, call):
     table = getattr(getattr(item, "module", None), "HINTS", {})
     report.hint_steps = {tag: tuple(table[tag]) for tag in report.subtasks if tag in table}
     if call.excinfo is not None and report.failed:
-        status, detail, where = _outcome(call)
+        status, detail, where = _outcome(call, report.subtasks[0] if report.subtasks else None)
         if where is None and status == "failed" and report.subtasks:
             where = _todo_place(BY_TAG[report.subtasks[0]], getattr(item, "function", None))
         if status == "failed" and "hint:" not in detail and report.subtasks[:1]:
