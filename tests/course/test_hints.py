@@ -25,10 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBTASK_TESTS = REPO_ROOT / "tests" / "subtasks"
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 sys.path.insert(0, str(SUBTASK_TESTS))
+from hints import LEVELS, Steps  # noqa: E402
 from make_templates import scratch_repository  # noqa: E402
 from test_todo_words import all_fences, normalized, solution_lines  # noqa: E402
-
-from hints import LEVELS, Steps  # noqa: E402
 
 pytestmark = pytest.mark.instructor
 
@@ -86,7 +85,8 @@ def test_no_hint_of_any_level_writes_out_a_solution_line():
     for tag, (file, steps) in hint_tables().items():
         for level in LEVELS:
             text = normalized(steps.level(level))
-            offenders += [f"{file} {tag} hint {level}: {line}" for line in lines.get(tag, []) if normalized(line) in text]
+            offenders += [f"{file} {tag} hint {level}: {line}" for line in lines.get(tag, [])
+                          if normalized(line) in text]
     assert not offenders, "\n".join(offenders)
 
 

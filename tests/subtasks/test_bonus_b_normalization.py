@@ -4,7 +4,6 @@ import pytest
 import torch
 from hints import Steps, explain
 
-
 HINTS = {
     "bonus_b": Steps("standardise with the training split's own mean and standard deviation; batch norm goes "
                      "between the linear map and the activation",

@@ -6,7 +6,6 @@ import pytest
 import torch
 from hints import Steps, explain
 
-
 HINTS = {
     "bonus_c": Steps("one function that model.apply calls on every module: it re-draws the weights of Linear "
                      "layers with the chosen scheme and sets their biases",
@@ -106,8 +105,8 @@ def test_one_hidden_layer_per_size_then_the_output_layer(fnn, hidden):
     sizes = [784, *hidden, 10]
     expected = list(zip(sizes, sizes[1:]))
     shapes = linear_shapes(model)
-    assert shapes, ("expected Linear layers in the model, got none.\nhint: keep the layers in one torch.nn.Sequential as self.layers; "
-                    "PyTorch does not see layers kept in a plain Python list")
+    assert shapes, ("expected Linear layers in the model, got none.\nhint: keep the layers in one "
+                    "torch.nn.Sequential as self.layers; PyTorch does not see layers kept in a plain Python list")
     assert shapes == expected, (f"DeepFNN(784, {hidden}, 10): expected Linear layers (in, out) {expected}, got "
                                 f"{shapes}.\nhint: each hidden layer takes the size of the one before it")
     activations = len([m for m in model.modules() if isinstance(m, torch.nn.ReLU)])

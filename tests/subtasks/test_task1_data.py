@@ -6,7 +6,6 @@ import pytest
 import torch
 from hints import Steps, explain
 
-
 HINTS = {
     "1a": Steps("show the first six training images as pictures, each titled with its own label",
                 "slicing [:6], Tensor.reshape back to square images, int(label) for a plain number, "

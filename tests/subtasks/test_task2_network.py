@@ -6,7 +6,8 @@ import torch
 from hints import Steps, explain
 
 CLASS_NOT_INSTANCE = (TypeError, "is not a Module subclass",
-                      "activation_func is a class; a layer needs an instance of it (a module), made by calling the class")
+                      "activation_func is a class; a layer needs an instance of it (a module), made by calling "
+                      "the class")
 INSTANCE_CALLED = (TypeError, r"forward\(\) missing 1 required positional argument",
                    "pass the class activation_func itself (no parentheses); _dense_layer makes the instance")
 

@@ -13,7 +13,6 @@ from hints import Steps, explain
 from stand_ins import trainer_with_stand_ins
 from tiny_data import Linear2, make_data, make_loader
 
-
 HINTS = {
     "3a": Steps("each epoch sums its own losses: both sums start at zero before their loop over batches",
                 "two local variables, train_loss in _train_one_epoch and validation_loss in _validate, floats",
@@ -196,7 +195,8 @@ def test_training_lowers_the_loss(trainer_module, tmp_path):
     history, _ = train(trainer_module, tmp_path, "3b", lr=0.5, epochs=15)
     first, last = history[0]["train_loss"], history[-1]["train_loss"]
     assert last < 0.8 * first, (f"15 epochs of SGD (lr 0.5) left the training loss at {last:.4f} "
-                                f"(epoch 1: {first:.4f}).\nhint: does the optimizer take its step after the backward pass?")
+                                f"(epoch 1: {first:.4f}).\nhint: does the optimizer take its step after the "
+                                "backward pass?")
 
 
 @pytest.mark.task3c

@@ -10,7 +10,6 @@ import pytest
 import torch
 from hints import Steps, explain
 
-
 HINTS = {
     "4a": Steps("the last layer gives raw scores: the loss must turn them into probabilities itself and "
                 "compare them with the class indices (Q 4a)",
@@ -93,9 +92,8 @@ def _decoy_run(runs_dir, fnn):
     """A real earlier FNN run in the runs folder, of other settings (hidden_shape 32), that learnt
     20 digits by heart: complete, cross entropy, 100 % validation accuracy, so it is the first FNN
     run in the folder and also the best one by its record, yet it reads real test digits badly."""
-    from torch.utils.data import DataLoader, TensorDataset
-
     from conftest import load_student_module
+    from torch.utils.data import DataLoader, TensorDataset
 
     generator = torch.Generator().manual_seed(0)
     images = torch.rand(20, 784, generator=generator)
