@@ -140,8 +140,18 @@ def test_asking_shows_the_next_levels_of_hints(wrong_3c, level):
     assert ("--hint 3" in row) == (level == 2)
 
 
-def test_hint_1_is_the_idea_where_a_check_has_no_hint_of_its_own():
-    from progress_report import summary_rows  # noqa: F401 - the module the report lives in
+def test_hint_1_is_one_short_idea():
+    long = [tag for tag, (_, steps) in hint_tables().items() if len(steps.idea) >= 200]
+    assert not long, f"hint 1 is one idea, under 200 characters: {long}"
 
-    tables = hint_tables()
-    assert all(len(steps.idea) < 200 for _, steps in tables.values()), "hint 1 is one idea, short"
+
+def test_explain_keeps_a_plain_string_hint_as_level_1_and_takes_steps_too():
+    from hints import explain
+
+    with pytest.raises(AssertionError, match=r"(?s)expected a layer; got TypeError: no\nhint: call the class"):
+        with explain("a layer", (TypeError, "no", "call the class")):
+            raise TypeError("no")
+    steps = Steps("the idea", "the names", "the ___ shape")
+    with pytest.raises(AssertionError, match=r"hint: the idea$"):
+        with explain("a layer", (TypeError, "", steps)):
+            raise TypeError("no")
