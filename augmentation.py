@@ -1,10 +1,13 @@
-# Your file: fill in its TODOs. (Generated from the reference, solutions/augmentation.py.)
+# Your file: fill in its TODOs. Each says what to write; the sheet (docs/assignment.md) says why.
 """Bonus i: data augmentation - new training images from old ones, a whole batch at a time.
 
-Each function takes flattened images ``(batch, 784)`` and returns a batch of the same shape,
-every image transformed with its own random parameters. Give one to
-``DataLoaderFNN(augment=...)``: it is applied to training batches only, never to validation or
-test batches. Check with ``pytest --impl student -m bonus_i``.
+Your two functions, ``affine_positions`` and ``elastic_displacements``, take the number of
+images ``count`` and return, per image, where each of its 784 output pixels takes its value from
+(``(count, 784, 2)``, own random parameters per image). The provided ``random_affine``,
+``elastic_distortion`` and ``Augment`` build on them: they take flattened images ``(batch, 784)``
+and return a batch of the same shape. Give an ``Augment`` to ``DataLoaderFNN(augment=...)``: it
+is applied to training batches only, never to validation or test batches. Check with
+``python -m pytest -m bonus_i``.
 """
 
 import torch
@@ -66,9 +69,10 @@ def affine_positions(count, max_degrees=12.0, max_shift=0.1, scale_range=(0.9, 1
     def uniform(low, high):
         return torch.rand(count, generator=generator).to(device) * (high - low) + low
 
-    # TODO bonus_i: draw an angle, a scale and a shift (x and y, in pixels) per image; the output
-    #          pixel at p (rows of _pixel_grid) comes from R(angle) @ p / scale - shift, i.e.
-    #          positions = p @ R.T / scale - shift, of shape (count, 784, 2)
+    # TODO bonus_i: draw an angle, a zoom factor and a shift (x and y, in pixels) per image from the
+    #               given ranges; the output pixel at position p (the rows of _pixel_grid) takes its
+    #               value from p rotated by the angle, divided by the zoom and moved back by the shift;
+    #               return these source positions, (count, 784, 2).
     raise NotImplementedError("TODO bonus_i")
 
 
@@ -94,9 +98,9 @@ def elastic_displacements(count, alpha=20.0, sigma=4.0, generator=None, device="
     torch.Tensor
         ``(count, 784, 2)`` displacements (x, y) in pixels, to add to source positions.
     """
-    # TODO bonus_i: draw a uniform field in [-1, 1] of shape (count, 2, 28, 28), smooth it along
-    #          both axes with G = _smoothing_matrix(sigma): G @ field @ G.T, scale it by alpha,
-    #          and return it reshaped to (count, 784, 2)
+    # TODO bonus_i: a random field of values in [-1, 1], one per image, axis (x, y) and pixel; smooth it
+    #               along both image axes with the Gaussian of _smoothing_matrix(sigma); scale it by
+    #               alpha; return it as (count, 784, 2) displacements.
     raise NotImplementedError("TODO bonus_i")
 
 

@@ -1,4 +1,4 @@
-# Your file: fill in its TODOs. (Generated from the reference, solutions/bonus_e_sweep.py.)
+# Your file: fill in its TODOs. Each says what to write; the sheet (docs/assignment.md) says why.
 """Bonus e: how width, depth and the hidden activation change the result, alone and together.
 
     python bonus_e_sweep.py            # small grid, 2 epochs each (a few minutes)
@@ -43,9 +43,10 @@ def sweep_configs(grid, default=DEFAULT):
         Each a full configuration (all factors) plus ``"kind"``: ``"one at a time"`` or
         ``"combined"``; no configuration appears twice.
     """
-    # TODO bonus_e: for each factor and each of its values, the default with only that factor
-    #          changed (kind "one at a time"); then every combination of all factors
-    #          (itertools.product; kind "combined") that is not already in the list
+    # TODO bonus_e: first, for each factor of grid and each of its values, the default configuration
+    #               with only that factor changed (kind "one at a time"); then every combination of the
+    #               values of all factors (kind "combined"); leave out a configuration that is already
+    #               in the list.
     raise NotImplementedError("TODO bonus_e")
 
 

@@ -1,4 +1,4 @@
-# Your file: fill in its TODOs. (Generated from the reference, solutions/bonus_g_regression.py.)
+# Your file: fill in its TODOs. Each says what to write; the sheet (docs/assignment.md) says why.
 """Bonus g: classification treated as regression - MSE between the 10 outputs and one-hot targets.
 
 The FNN's last layer is already linear (no activation), so only the loss changes. Accuracy is
@@ -29,7 +29,8 @@ class OneHotMSELoss(torch.nn.Module):
     """
 
     def forward(self, output, target):
-        # TODO bonus_g: turn target into one-hot rows (F.one_hot, as float) and return the MSE
+        # TODO bonus_g: the mean squared error between output and the one-hot rows of target (floats,
+        #               one column per class of output).
         raise NotImplementedError("TODO bonus_g")
 
 

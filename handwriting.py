@@ -1,4 +1,4 @@
-# Your file: fill in its TODOs. (Generated from the reference, solutions/handwriting.py.)
+# Your file: fill in its TODOs. Each says what to write; the sheet (docs/assignment.md) says why.
 """Bonus h: can the network read your handwriting?
 
 Draw a digit (paint, gimp, a tablet app, a photo of paper), then::
@@ -67,10 +67,11 @@ def prepare_digit(image):
     ink[ink < 0.2] = 0.0  # paper texture and JPEG noise are not ink
     if not ink.any():
         raise HandwritingError("no ink found: the image is almost one colour.")
-    # TODO bonus_h: crop `ink` to the rows and columns that hold ink; resize it (PIL, bilinear) so
-    #          that its longer side is 20 pixels, keeping the aspect ratio; paste it into a
-    #          28x28 zero frame so that its centre of mass lands at (14, 14) (shift = round(14 - com),
-    #          clipped so the digit stays inside); return it as a float32 tensor
+    # TODO bonus_h: crop ink to the rows and columns that hold ink; resize it (PIL, bilinear) so that
+    #               its longer side is BOX pixels, keeping the aspect ratio; paste it into a FRAME x
+    #               FRAME frame of zeros so that its centre of mass lands in the middle, (13.5, 13.5) in
+    #               pixel indices (within half a pixel, and clipped so that the digit stays inside);
+    #               return it as a float32 tensor.
     raise NotImplementedError("TODO bonus_h")
 
 

@@ -24,11 +24,12 @@ from utils.network_user import NetworkUser
 def show_example_images(images, labels, path=None, show=False):
     """1a: six training images in a 2x3 grid, each titled with its label.
 
-    ``images`` are flattened, ``(N, 784)`` with N >= 6; ``labels`` their labels ``(N,)``.
+    ``images`` are flattened, one row per image ``(N, pixels)`` with N >= 6; ``labels`` their
+    labels ``(N,)``. Returns the figure (saved to ``path`` if given).
     """
-    # TODO 1a: take the first six images and labels; reshape the images to (6, 28, 28); make one
-    #          title per image that shows its label as a plain number (int(label), not a tensor);
-    #          fig = plotting.image_grid(images, titles, rows=2, cols=3)
+    # TODO 1a: the first six images, turned back from flat vectors into pictures, in a grid of 2 rows
+    #          and 3 columns made with plotting.image_grid; each titled with its label as a plain number
+    #          (not a tensor). The lines below expect the figure as fig.
     ### BEGIN SOLUTION
     six = images[:6].reshape(-1, 28, 28)
     titles = [f"label {int(label)}" for label in labels[:6]]
@@ -43,7 +44,8 @@ def count_labels(labels, num_classes=10):
     Returns a tensor ``(num_classes,)`` whose entry ``d`` counts the labels equal to ``d`` among
     ``labels (N,)`` (0 for a digit that does not occur).
     """
-    # TODO 1b: count the labels per digit 0..num_classes-1 (a loop, or torch.bincount with minlength)
+    # TODO 1b: for every digit from 0 to num_classes - 1, how many entries of labels equal it (a digit
+    #          that never occurs counts 0); return the counts as one tensor.
     ### BEGIN SOLUTION
     return torch.bincount(labels, minlength=num_classes)
     ### END SOLUTION
@@ -52,11 +54,11 @@ def count_labels(labels, num_classes=10):
 def choose_loss_function():
     """4a: the loss class for raw scores (logits) ``(batch, 10)`` and class indices ``(batch,)``.
 
-    The trainer builds it as ``loss_function()``. It must apply the softmax itself: the
-    network's last layer has no activation.
+    The trainer builds it as ``loss_function()``.
     """
-    # TODO 4a: return the loss class (not an instance) that combines log-softmax and negative
-    #          log-likelihood
+    # TODO 4a: return the loss class (a class, not an instance: the trainer builds it) that fits a
+    #          network whose last layer gives raw scores, for classifying into one of ten digits. Which
+    #          one, and why: Q 4a on the sheet.
     ### BEGIN SOLUTION
     return torch.nn.CrossEntropyLoss
     ### END SOLUTION
@@ -66,8 +68,10 @@ def training_settings(hidden_shape=500, learning_rate=0.001):
     """4b: a dict with ``network_params`` (FNN's keyword arguments: input_shape, hidden_shape,
     num_classes, activation_func), ``optimizer`` (an optimizer class) and ``optimizer_params``
     (its keyword arguments, with the learning rate ``lr``)."""
-    # TODO 4b: FNN parameters for MNIST (784 inputs, 10 classes, the given hidden_shape, the class
-    #          torch.nn.ReLU), and the class torch.optim.Adam with {"lr": learning_rate}
+    # TODO 4b: return the dict the docstring describes: the network's keyword arguments for MNIST (how
+    #          long is one image as a vector? how many classes?), the given hidden size, ReLU as the
+    #          hidden activation (a class); the optimizer Adam (a class) and its keyword arguments with
+    #          the given learning rate.
     ### BEGIN SOLUTION
     return {
         "network_params": {"input_shape": 28 * 28, "hidden_shape": hidden_shape, "num_classes": 10,
@@ -89,9 +93,10 @@ def plot_predictions(predict, images, labels, path=None, show=False, count=12):
     images, labels : torch.Tensor
         Test images ``(N, 784)`` and their labels ``(N,)``.
     """
-    # TODO 4d: predict the first `count` images; one title per image, "true 7 / pred 1" (true
-    #          label first); fig = plotting.image_grid(images as (count, 28, 28), titles, rows=2,
-    #          cols=count // 2, title_colors=...) with "red" for wrong and "black" for right ones
+    # TODO 4d: predict the first count images with predict, and show them as 28x28 pictures in two rows
+    #          (plotting.image_grid), each titled with its true label first and then the predicted one
+    #          (e.g. "true 7 / pred 1"), the title red where the prediction is wrong and black where it
+    #          is right (title_colors). The lines below expect the figure as fig.
     ### BEGIN SOLUTION
     predicted, _ = predict(images[:count])
     truth = [int(label) for label in labels[:count]]
@@ -129,12 +134,15 @@ def main(argv=None):
                                        sum_correct_preds=sum_correct_preds, regularization=bonus.regularization(),
                                        initializer=bonus.initializer())
 
-    # TODO 4c: evaluate the saved run on the test split: user = NetworkUser(network_class,
-    #          loss_function, loader, device=args.device); result = user.test_network(run_folder)
-    ### BEGIN SOLUTION
+    result = None
+    # TODO 4c: uncomment the two lines below: a NetworkUser for the same network class, loss, data and
+    #          device evaluates the run that training just saved on the test split.
+    ### BEGIN SOLUTION uncomment
     user = NetworkUser(network_class, loss_function, loader, device=args.device)
     result = user.test_network(run_folder)
     ### END SOLUTION
+    if result is None:
+        raise NotImplementedError("TODO 4c")  # the two lines above are still commented out
     if args.plots:
         images, labels = loader.tensors("test")
         predict = user.get_predictor(run_folder)

@@ -45,9 +45,10 @@ def sweep_configs(grid, default=DEFAULT):
         Each a full configuration (all factors) plus ``"kind"``: ``"one at a time"`` or
         ``"combined"``; no configuration appears twice.
     """
-    # TODO bonus_e: for each factor and each of its values, the default with only that factor
-    #          changed (kind "one at a time"); then every combination of all factors
-    #          (itertools.product; kind "combined") that is not already in the list
+    # TODO bonus_e: first, for each factor of grid and each of its values, the default configuration
+    #               with only that factor changed (kind "one at a time"); then every combination of the
+    #               values of all factors (kind "combined"); leave out a configuration that is already
+    #               in the list.
     ### BEGIN SOLUTION
     configs, seen = [], set()
 

@@ -31,7 +31,8 @@ class OneHotMSELoss(torch.nn.Module):
     """
 
     def forward(self, output, target):
-        # TODO bonus_g: turn target into one-hot rows (F.one_hot, as float) and return the MSE
+        # TODO bonus_g: the mean squared error between output and the one-hot rows of target (floats,
+        #               one column per class of output).
         ### BEGIN SOLUTION
         return F.mse_loss(output, F.one_hot(target, output.shape[1]).to(output.dtype))
         ### END SOLUTION

@@ -28,16 +28,17 @@ def _dense_layer(input_shape, output_shape, activation_func=None, batch_normaliz
     torch.nn.Sequential
         ``Linear`` (then ``BatchNorm1d`` if asked for), then the activation if one is given.
     """
-    # TODO 2a: a list `layers` with a torch.nn.Linear(input_shape, output_shape), followed by an
-    #          instance of activation_func (call the class: activation_func()) unless it is None
+    # TODO 2a: a list named layers (the lines below use it): the fully connected map from input_shape to
+    #          output_shape features, then the activation activation_func stands for, unless it is None.
     ### BEGIN SOLUTION
     layers = [torch.nn.Linear(input_shape, output_shape)]
     if activation_func is not None:
         layers.append(activation_func())
     ### END SOLUTION
     if batch_normalize:
-        # TODO bonus_b: make layers[0] a Linear without bias (batch norm's shift replaces it) and
-        #          insert torch.nn.BatchNorm1d(output_shape) right after it, before the activation
+        # TODO bonus_b: put a batch normalisation of the layer's outputs into layers, between the linear
+        #               map and the activation; and replace the linear map by one without the part that
+        #               batch norm makes superfluous (which part, and why: Q b on the sheet).
         ### BEGIN SOLUTION
         layers[0] = torch.nn.Linear(input_shape, output_shape, bias=False)
         layers.insert(1, torch.nn.BatchNorm1d(output_shape))
@@ -49,12 +50,12 @@ class FNN(torch.nn.Module):
     """A fully connected network: two hidden layers and an output layer.
 
     ``input_shape -> hidden_shape -> hidden_shape -> num_classes``; the hidden layers use
-    ``activation_func``, the output layer has none (``CrossEntropyLoss`` wants raw logits).
+    ``activation_func``, the output layer has none: it gives raw scores (logits).
 
     Parameters
     ----------
     input_shape, hidden_shape, num_classes : int
-        Length of one flattened image (28 * 28 = 784), neurons per hidden layer, outputs (10).
+        Length of one flattened image, neurons per hidden layer, number of classes.
     activation_func : type of torch.nn.Module
         Activation class of the hidden layers, e.g. ``torch.nn.ReLU``.
     use_batch_norm : bool
@@ -69,16 +70,18 @@ class FNN(torch.nn.Module):
             checks.check_positive_int(name, size)
         checks.check_activation("activation_func", activation_func)
         self.input_shape = input_shape
-        # TODO 2b: three layers made with _dense_layer, stored as attributes (e.g. self.hidden1,
-        #          self.hidden2, self.output): input_shape -> hidden_shape and hidden_shape ->
-        #          hidden_shape with activation_func, then hidden_shape -> num_classes without one
+        # TODO 2b: the network's three layers, each made with _dense_layer and kept as an attribute of
+        #          self: a hidden layer from input_shape to hidden_shape, a second one
+        #          _dense_layer(hidden_shape, hidden_shape, activation_func), and the output layer, to
+        #          num_classes scores without an activation.
         ### BEGIN SOLUTION
         self.hidden1 = _dense_layer(input_shape, hidden_shape, activation_func)
         self.hidden2 = _dense_layer(hidden_shape, hidden_shape, activation_func)
         self.output = _dense_layer(hidden_shape, num_classes)
         ### END SOLUTION
         if use_batch_norm:
-            # TODO bonus_b: build the two hidden layers again, now with batch_normalize=True
+            # TODO bonus_b: the same two hidden layers as in 2b (the same attributes), now with batch
+            #               normalisation switched on.
             ### BEGIN SOLUTION
             self.hidden1 = _dense_layer(input_shape, hidden_shape, activation_func, batch_normalize=True)
             self.hidden2 = _dense_layer(hidden_shape, hidden_shape, activation_func, batch_normalize=True)
@@ -87,10 +90,10 @@ class FNN(torch.nn.Module):
     def forward(self, x):
         """Scores for a batch of flattened images: ``(batch, input_shape) -> (batch, num_classes)``.
 
-        One raw score (logit) per class; no softmax (the loss applies it).
+        One raw score (logit) per class, as the output layer gives it.
         """
         checks.check_flat_batch(x, self.input_shape)
-        # TODO 2c: pass x through the layers of 2b, in order, and return the raw scores
+        # TODO 2c: pass x through the layers of 2b, in order, and return the raw scores.
         ### BEGIN SOLUTION
         return self.output(self.hidden2(self.hidden1(x)))
         ### END SOLUTION
@@ -131,8 +134,8 @@ class DataLoaderFNN(InMemorySplits):
         from torchvision import transforms  # here, where it is used: torchvision takes a second to load
 
         steps = [
-            # TODO 2d: uncomment the two lines below: ToTensor turns a 28x28 uint8 image into a
-            #          (1, 28, 28) float tensor in [0, 1]; flatten_image makes it a 784-vector
+            # TODO 2d: uncomment the two steps below: first each image becomes a float tensor with
+            #          values in [0, 1], then one flat vector.
             ### BEGIN SOLUTION uncomment
             transforms.ToTensor(),
             transforms.Lambda(flatten_image),
@@ -140,9 +143,10 @@ class DataLoaderFNN(InMemorySplits):
         ]
         self.mean_std = None
         if normalize:
-            # TODO bonus_b: self.mean_std = channel_mean_std(...) of the training split's images
-            #          (train_full.data[train_idx]); insert transforms.Normalize((mean,), (std,))
-            #          into steps before the flattening
+            # TODO bonus_b: keep the training split's pixel mean and standard deviation in self.mean_std
+            #               (your channel_mean_std on the training images: the rows train_idx of
+            #               train_full.data), and add a step to steps that standardises each image with
+            #               them, before it is flattened.
             ### BEGIN SOLUTION
             self.mean_std = channel_mean_std(train_full.data[train_idx])
             mean, std = self.mean_std
@@ -154,6 +158,11 @@ class DataLoaderFNN(InMemorySplits):
         self.keep_splits({"train": (images[train_idx], labels[train_idx]), "val": (images[val_idx], labels[val_idx]),
                           "test": transform_all(test, self.transform)})
 
+    def settings(self):
+        """What this loader adds to a run's identity (its folder name and run.json)."""
+        return {"train_val_ratio": self.train_val_ratio, "batch_size": self.batch_size, "seed": self.seed,
+                "mean_std": self.mean_std, "augment": self.augment}
+
 
 # Bonus tasks ---------------------------------------------------------------------------------
 
@@ -163,8 +172,8 @@ def channel_mean_std(images):
 
     About ``(0.1307, 0.3081)`` on the MNIST training images.
     """
-    # TODO bonus_b: scale to [0, 1] (in float64), then return the mean and the standard deviation
-    #          of all pixels as two Python floats
+    # TODO bonus_b: the mean and the standard deviation of all pixels, scaled to [0, 1] first (in double
+    #               precision), as two Python floats.
     ### BEGIN SOLUTION
     scaled = images.to(torch.float64) / 255.0
     return scaled.mean().item(), scaled.std().item()
@@ -186,9 +195,10 @@ def make_initializer(scheme="kaiming_normal", bias=0.0):
     def initialize(module):
         if not isinstance(module, torch.nn.Linear):
             return
-        # TODO bonus_c: draw module.weight with the chosen scheme (torch.nn.init has one function
-        #          per scheme; kaiming with nonlinearity="relu"); fill module.bias with `bias`
-        #          unless the layer has none (module.bias is None)
+        # TODO bonus_c: give module.weight new values drawn with the chosen scheme (torch.nn.init has
+        #               one function per scheme; the Kaiming ones are meant for ReLU; "normal" means a
+        #               standard deviation of 0.01), and set every entry of the bias to bias where the
+        #               layer has one; no gradient tracking while you do it.
         ### BEGIN SOLUTION
         with torch.no_grad():
             if scheme.startswith("kaiming"):
@@ -222,9 +232,9 @@ class DeepFNN(torch.nn.Module):
             checks.check_positive_int(name, size)
         checks.check_activation("activation_func", activation_func)
         checks.check_probability("dropout", dropout)
-        # TODO bonus_f: one _dense_layer per hidden size (input_shape -> first size -> next ...),
-        #          each followed by torch.nn.Dropout(dropout) if dropout > 0, then the output layer;
-        #          store them all in self.layers as one torch.nn.Sequential
+        # TODO bonus_f: one hidden layer per entry of hidden_shapes, each from the previous size to its
+        #               own, each followed by dropout if dropout > 0, then the output layer without
+        #               activation; keep them all, in order, as self.layers (forward uses it).
         ### BEGIN SOLUTION
         layers = []
         sizes = [input_shape, *hidden_shapes]

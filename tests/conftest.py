@@ -37,6 +37,9 @@ def pytest_addoption(parser):
                     help="check the reference solutions (default where solutions/ exists) or your own files")
     group.addoption("--record-outcomes", metavar="FILE", default=None,
                     help="write every test's outcome and subtasks to FILE as JSON")
+    group.addoption("--hint", type=int, choices=(1, 2, 3), default=1,
+                    help="how much help a subtask's row gives: 1 the idea (the default), 2 which name or "
+                         "torch function to use, 3 the shape of the code with blanks")
 
 
 def pytest_configure(config):

@@ -14,28 +14,34 @@ from pathlib import Path
 import pytest
 
 from utils.cli import todo_line
-from utils.subtasks import BY_MARKER, BY_TAG, STUDENT_FILES, SUBTASKS, order
+from utils.subtasks import BY_MARKER, BY_TAG, SUBTASKS, order, student_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TODO_RAISED = re.compile(r"^TODO (\w+)")
 MAX_DETAIL_LINES = 4
 
 
-def _student_frame(excinfo):
-    """``file:line (function)`` of the last traceback entry in a student file, or None."""
+def _student_frame(excinfo, tag=None):
+    """``file:line (function)`` of the deepest traceback entry in a student file, or None.
+
+    When that line comes after the TODO of subtask ``tag`` in the same function (provided code
+    such as the ``return`` that ran what the student built), the TODO's line is named too.
+    """
     for entry in reversed(excinfo.traceback):
-        path = Path(str(entry.path))
-        try:
-            relative = path.resolve().relative_to(REPO_ROOT).as_posix().removeprefix("solutions/")
-        except ValueError:
-            continue
-        if relative in STUDENT_FILES:
-            return f"{relative}:{entry.lineno + 1} ({entry.name})"
+        found = student_file(str(entry.path))
+        if found:
+            where = f"{found[0]}:{entry.lineno + 1} ({entry.name})"
+            subtask = BY_TAG.get(tag)
+            if subtask is not None and subtask.file == found[0]:
+                todo = todo_line(REPO_ROOT / found[0], tag, entry.name)
+                if todo is not None and todo < entry.lineno + 1:
+                    where += f", which runs your code of TODO {tag} (line {todo} and below)"
+            return where
     return None
 
 
-def _outcome(call):
-    """(status, detail, location) of a failed test call."""
+def _outcome(call, tag=None):
+    """(status, detail, location) of a failed test call of subtask ``tag``."""
     error = call.excinfo.value
     text = str(error).strip()
     if isinstance(error, NotImplementedError) and TODO_RAISED.match(text):
@@ -47,7 +53,7 @@ def _outcome(call):
         lines = [f"{type(error).__name__}: {lines[0] if lines else ''}", *lines[1:]]
     else:
         lines = _message_only(lines)
-    return "failed", "\n".join(lines[:MAX_DETAIL_LINES]), _student_frame(call.excinfo)
+    return "failed", "\n".join(lines[:MAX_DETAIL_LINES]), _student_frame(call.excinfo, tag)
 
 
 def _message_only(lines):
@@ -79,11 +85,23 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     report.subtasks = [BY_MARKER[mark.name].tag for mark in item.iter_markers() if mark.name in BY_MARKER]
+    table = getattr(getattr(item, "module", None), "HINTS", {})
+    report.hint_steps = {tag: tuple(table[tag]) for tag in report.subtasks if tag in table}
     if call.excinfo is not None and report.failed:
-        status, detail, where = _outcome(call)
+        status, detail, where = _outcome(call, report.subtasks[0] if report.subtasks else None)
         if where is None and status == "failed" and report.subtasks:
             where = _todo_place(BY_TAG[report.subtasks[0]], getattr(item, "function", None))
+        if status == "failed" and "hint:" not in detail and report.subtasks[:1]:
+            steps = report.hint_steps.get(report.subtasks[0])
+            if steps:
+                detail += f"\nhint: {steps[0]}"
         report.course_outcome = (status, detail, where)
+        if status == "todo" and item.config.getoption("impl") == "student":
+            # Not started (or waiting for a TODO it builds on): pytest's own summary counts it as
+            # skipped, as the table says; pytest_sessionfinish keeps the exit code red.
+            path, line, _ = item.location
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), (line or 0) + 1, f"Skipped: not started: TODO {detail}")
 
 
 def summary_rows(tests):
@@ -123,6 +141,8 @@ class ProgressReporter:
     def __init__(self, config):
         self.config = config
         self.tests = {}
+        self.hints = {}  # tag -> the three steps of hints of its test file's HINTS table
+        self.not_started = 0
 
     def pytest_sessionstart(self, session):
         # In student mode the table is the summary; pytest's list of failed tests (-ra) would repeat it.
@@ -134,14 +154,24 @@ class ProgressReporter:
         if not hasattr(report, "subtasks"):
             return
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            if report.passed:
+            if hasattr(report, "course_outcome"):
+                status, detail, where = report.course_outcome
+            elif report.passed:
                 status, detail, where = "passed", "", None
             elif report.skipped:
                 status, detail, where = "skipped", "", None
             else:
-                status, detail, where = getattr(report, "course_outcome", ("failed", "error", None))
+                status, detail, where = "failed", "error", None
             self.tests[report.nodeid] = {"status": status, "detail": detail, "where": where,
                                          "subtasks": report.subtasks}
+            if status == "todo":
+                self.not_started += 1
+        self.hints.update(getattr(report, "hint_steps", {}))
+
+    def pytest_sessionfinish(self, session):
+        """A subtask not started is not done: the run stays red although pytest counted it skipped."""
+        if self.not_started and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter):
         rows = summary_rows(self.tests)
@@ -152,8 +182,10 @@ class ProgressReporter:
         if self.config.getoption("impl") != "student" or not rows:
             return
         write = terminalreporter.write_line
+        level = self.config.getoption("hint", 1) or 1
         terminalreporter.section("your progress, per subtask")
         for tag, status, detail in rows:
+            detail = [*detail, *self._more_hints(tag, status, level)]
             write(f"{tag:<8} {status:<14} {detail[0]}")
             for line in detail[1:]:
                 write(f"{'':<24}{line}")
@@ -161,3 +193,15 @@ class ProgressReporter:
         upcoming = next((BY_TAG[tag] for tag, status, _ in rows if status != "done"), None)
         after = f" Next: {upcoming.tag}, checked with {upcoming.check} (-v adds the traceback)." if upcoming else ""
         write(f"{done} of {len(rows)} subtasks done.{after}")
+
+    def _more_hints(self, tag, status, level):
+        """The hints asked for with --hint 2 or 3, and how to ask for the next one."""
+        steps = self.hints.get(tag)
+        if not steps or status in ("done", "waiting", "does not load") or (status == "not started" and level < 2):
+            return []
+        lines = [f"hint {number}: {steps[number - 1]}" for number in range(2, min(level, len(steps)) + 1)]
+        if status == "not started" and level >= 2:
+            lines.insert(0, f"hint 1: {steps[0]}")
+        if level < len(steps):
+            lines.append(f"more hints: {BY_TAG[tag].check} --hint {level + 1}")
+        return lines

@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from utils.subtasks import STUDENT_FILES  # noqa: E402
+from utils.subtasks import STUDENT_FILES, student_file  # noqa: E402
 
 STUDENT_MODULES = {file[:-3].replace("/", "."): file for file in STUDENT_FILES}
 
@@ -57,12 +57,8 @@ def _short(path):
 
 
 def _module_of(path):
-    try:
-        relative = path.resolve().relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return None
-    relative = relative.removeprefix("solutions/")
-    return relative[:-3].replace("/", ".") if relative in STUDENT_FILES else None
+    found = student_file(path)
+    return found[0][:-3].replace("/", ".") if found else None
 
 
 def _placeholder(name, message):

@@ -41,6 +41,12 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # appended: never befo
 from fences import Fence, FenceError, pieces  # noqa: E402, F401 - FenceError: callers catch it from here
 
 
+def fences(source, path="<solution>"):
+    """Every fence of one solution file: ``(tag, todo_text, body_lines, uncomment)``, in order."""
+    return [(piece.tag, piece.text, list(piece.body), bool(piece.begin["mode"]))
+            for piece in pieces(source, path) if isinstance(piece, Fence)]
+
+
 def make_template(source, path="<solution>", solved=()):
     """Return the template text for one solution file's text.
 
@@ -71,7 +77,7 @@ def template_pairs(solutions=SOLUTIONS, target=REPO_ROOT, solved=()):
         if "### BEGIN SOLUTION" not in source:
             continue
         relative = solution.relative_to(solutions)
-        header = f"# Your file: fill in its TODOs. (Generated from the reference, solutions/{relative.as_posix()}.)\n"
+        header = "# Your file: fill in its TODOs. Each says what to write; the sheet (docs/assignment.md) says why.\n"
         pairs.append((solution, target / relative, header + make_template(source, solution, solved)))
     return pairs
 
@@ -125,6 +131,7 @@ def main(argv=None):
         key = template.relative_to(args.target).as_posix()
         current = template.read_text() if template.exists() else None
         if current == text:
+            lock[key] = _digest(text)  # in sync (e.g. after a merge): the lock follows
             continue
         if args.check:
             stale += 1

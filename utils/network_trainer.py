@@ -1,8 +1,10 @@
-# Your file: fill in its TODOs. (Generated from the reference, solutions/utils/network_trainer.py.)
+# Your file: fill in its TODOs. Each says what to write; the sheet (docs/assignment.md) says why.
 """A generic trainer: any network, loss, optimizer and data loader (task 3; bonus a and d).
 
-The TODOs of 3a-3d are in ``_train_one_epoch`` and ``_validate``; ``utils/training.py`` keeps
-the run folder, the epoch lines and what happens when training goes wrong.
+The TODOs of 3a-3d are in ``_train_one_epoch`` and ``_validate``. ``train_network`` is the
+generic loop: per epoch, train, validate, record, step the learning-rate schedule.
+``utils/run_recorder.py`` keeps the run's folder, epoch lines and what happens when training
+goes wrong; ``utils/training.py`` the small helpers.
 """
 
 import torch
@@ -10,6 +12,7 @@ import torch
 from utils import training
 from utils.checks import check_class, check_data_loader
 from utils.devices import pick_device
+from utils.run_recorder import RunRecorder, loader_settings
 from utils.runs import RUNS_DIR
 from utils.training import count_samples, progress_bar
 
@@ -62,38 +65,54 @@ class NetworkTrainer:
         scheduler = training.make_scheduler(self.lr_scheduler, optimizer, scheduler_params or {})
         regularization = regularization or training.no_regularization
         count_correct = training.AccuracyCounter(sum_correct_preds)
-        recorder = training.RunRecorder(self, model, optimizer, num_epochs, dict(  # what names the run
-            network_params=network_params, loss_params=loss_params or {}, optimizer_params=optimizer_params or {},
-            scheduler_params=scheduler_params or {}, regularization=regularization, initializer=initializer))
+        config = self._run_config(num_epochs, network_params, loss_params, optimizer_params, scheduler_params,
+                                  regularization, initializer)
+        recorder = RunRecorder(self.folder, config, model, optimizer, num_epochs, self.device, self.data_loader)
+
+        recorder.start()
         try:
-            for _ in recorder.epochs():
+            for epoch in range(1, num_epochs + 1):
                 train_loss = self._train_one_epoch(model, criterion, optimizer, regularization, count_correct)
                 train_accuracy = count_correct.take_percent()
                 val_loss = self._validate(model, criterion, count_correct)
-                recorder.end_epoch(train_loss, val_loss, train_accuracy, count_correct.take_percent())
+                val_accuracy = count_correct.take_percent()
+                recorder.end_epoch(epoch, train_loss, val_loss, train_accuracy, val_accuracy)
                 training.step_scheduler(scheduler, float(val_loss))
         except KeyboardInterrupt:
             raise recorder.interrupted() from None
         return recorder.save("complete")
+
+    def _run_config(self, num_epochs, network_params, loss_params, optimizer_params, scheduler_params,
+                    regularization, initializer):
+        """Everything that identifies a run: it names the run's folder and is saved in run.json."""
+        return training.run_config(
+            network_class=self.network_class, network_params=network_params, loss_function=self.loss_function,
+            loss_params=loss_params or {}, optimizer=self.optimizer, optimizer_params=optimizer_params or {},
+            lr_scheduler=self.lr_scheduler, scheduler_params=scheduler_params or {}, regularization=regularization,
+            initializer=initializer, num_epochs=num_epochs, seed=self.seed,
+            implementation=training.implementation_of(self), data=loader_settings(self.data_loader))
 
     def _train_one_epoch(self, model, criterion, optimizer, regularization, count_correct):
         """One pass over the training batches; returns the mean loss per sample."""
         model.train()
         train_batches = self.data_loader("train")
         len_train_data = count_samples(train_batches, "train")
-        # TODO 3a: start the epoch's training loss at zero (name it train_loss)
+        # TODO 3a: the epoch's training loss, train_loss, starts at zero.
         raise NotImplementedError("TODO 3a")
         for input_data, target in progress_bar(train_batches, "train", self.progress):
             input_data, target = input_data.to(self.device), target.to(self.device)
-            # TODO 3b: zero the optimizer's gradients; output = model(input_data);
-            #          loss = criterion(output, target); backward pass on
-            #          loss + regularization(model) (bonus d; it is 0 by default); optimizer step
+            # TODO 3b: the training step of this batch, in the sheet's order: clear the gradients of the
+            #          last step; the network's output for input_data and the batch's loss with
+            #          criterion (keep the names output and loss: the lines below use them); the
+            #          backward pass of the loss plus regularization(model) (bonus d; 0 unless you use
+            #          it); the optimizer's step.
             raise NotImplementedError("TODO 3b")
             count_correct(output, target)
-            # TODO 3c: add this batch's loss to train_loss, weighted by the batch's size, so the
-            #          average comes out right when the last batch is smaller (loss is a batch mean)
+            # TODO 3c: add this batch's part to train_loss so that the epoch's average comes out right
+            #          whatever the batch sizes (loss is the mean over this batch only; the last batch
+            #          may be smaller).
             raise NotImplementedError("TODO 3c")
-        # TODO 3c: turn the sum into the average over all training samples (len_train_data)
+        # TODO 3c: turn the sum into the mean over all training samples (there are len_train_data).
         raise NotImplementedError("TODO 3c")
         return train_loss
 
@@ -101,12 +120,12 @@ class NetworkTrainer:
         """One pass over the validation batches; returns the mean loss per sample."""
         val_batches = self.data_loader("val")
         len_val_data = count_samples(val_batches, "val")
-        # TODO 3a: start the validation loss at zero (name it validation_loss)
+        # TODO 3a: the validation loss, validation_loss, starts at zero.
         raise NotImplementedError("TODO 3a")
-        # TODO 3d: evaluation mode (model.eval()) and no gradient tracking (with torch.no_grad():);
-        #          inside, for each (input_data, target) in val_batches: move both to self.device,
-        #          output = model(input_data), count_correct(output, target), and add the loss
-        #          like in 3c; after the loop, average like in 3c (len_val_data)
+        # TODO 3d: the same as in training, over val_batches on self.device, but without a training
+        #          step: validation_loss becomes the mean over all len_val_data samples, and
+        #          count_correct sees every batch's output and target. Validate the way that fits
+        #          evaluation and saves time and memory (what differs from training: Q 3d on the sheet).
         raise NotImplementedError("TODO 3d")
         return validation_loss
 
@@ -117,8 +136,8 @@ class NetworkTrainer:
 def sum_correct_preds(predicted, target):
     """Bonus a: how many rows of ``predicted (batch, num_classes)`` have their highest score at
     the true class ``target (batch,)``; an int or a 0-d tensor."""
-    # TODO bonus_a: the class with the highest score in each row (argmax over dim 1), compared
-    #          with target; return how many are equal
+    # TODO bonus_a: how many rows of predicted have their highest score at the class that target names;
+    #               return that count.
     raise NotImplementedError("TODO bonus_a")
 
 
@@ -127,11 +146,13 @@ def l1_penalty(model, strength=1e-5):
 
     Biases and batch-norm parameters (tensors with fewer than two dimensions) are left out.
     """
-    # TODO bonus_d: strength * the sum of |w| over the parameters w with w.dim() > 1
+    # TODO bonus_d: strength times the sum of the absolute values of every entry of every weight matrix
+    #               (the parameters with two or more dimensions: biases and batch norm's parameters stay
+    #               out).
     raise NotImplementedError("TODO bonus_d")
 
 
 def l2_penalty(model, strength=1e-4):
     """Bonus d: ``strength`` times the sum of the squares of all weight matrices (no biases)."""
-    # TODO bonus_d: strength * the sum of w**2 over the parameters w with w.dim() > 1
+    # TODO bonus_d: the same, with the squares of the entries in place of their absolute values.
     raise NotImplementedError("TODO bonus_d")

@@ -8,6 +8,9 @@ come from ``SUBTASKS``. Instructors change points here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,13 @@ class Subtask:
 
     @property
     def check(self):
-        return f"python -m pytest --impl student -m {self.marker}"
+        """The one check command of this subtask, e.g. ``python -m pytest -m task2a``.
+
+        In the course repository, which also holds the reference solutions, the tests check the
+        reference unless told ``--impl student``; in the students' release that is the default.
+        """
+        extra = " --impl student" if (REPO_ROOT / "solutions").is_dir() else ""
+        return f"python -m pytest{extra} -m {self.marker}"
 
 
 CORE = ("2a", "2b", "2c", "2d", "3a", "3b", "3c", "3d")
@@ -66,6 +75,30 @@ SUBTASKS = (
 BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}
 BY_MARKER = {subtask.marker: subtask for subtask in SUBTASKS}
 STUDENT_FILES = tuple(dict.fromkeys(subtask.file for subtask in SUBTASKS))
+
+
+def student_file(path):
+    """Which student file ``path`` is: ``(relative path, is_reference)``, e.g.
+    ``("fnn.py", False)`` for the template and ``("fnn.py", True)`` for ``solutions/fnn.py``;
+    None for any other file. The one place that recognises the student's files by their path."""
+    relative = _relative(path)
+    if relative is None:
+        return None
+    reference = relative.startswith("solutions/")
+    relative = relative.removeprefix("solutions/")
+    return (relative, reference) if relative in STUDENT_FILES else None
+
+
+def from_reference(path):
+    """Whether ``path`` is part of the reference solutions (``solutions/``)."""
+    return (_relative(path) or "").startswith("solutions/")
+
+
+def _relative(path):
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except (ValueError, OSError):
+        return None
 
 
 def order(tag):

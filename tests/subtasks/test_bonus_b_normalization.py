@@ -2,8 +2,16 @@
 
 import pytest
 import torch
-from hints import explain
+from hints import Steps, explain
 
+HINTS = {
+    "bonus_b": Steps("standardise with the training split's own mean and standard deviation; batch norm goes "
+                     "between the linear map and the activation",
+                     "Tensor.mean and Tensor.std of the pixels / 255 (float64), transforms.Normalize((mean,), "
+                     "(std,)), torch.nn.BatchNorm1d(output_shape), Linear's bias argument",
+                     "scaled = images.to(___) / ___  /  steps.insert(___, transforms.Normalize(___))  /  "
+                     "layers.insert(___, torch.nn.BatchNorm1d(___))"),
+}
 
 @pytest.mark.bonus_b
 def test_mean_and_std_of_pixels_scaled_to_zero_one(fnn):
@@ -57,7 +65,7 @@ def test_batch_norm_sits_between_a_bias_free_linear_map_and_the_activation(fnn):
     kinds = [type(m).__name__ for m in layer.modules() if not isinstance(m, torch.nn.Sequential)]
     assert kinds == ["Linear", "BatchNorm1d", "ReLU"], (
         f"expected Linear, BatchNorm1d, ReLU in this order, got {kinds}.\n"
-        "hint: layers.insert(1, torch.nn.BatchNorm1d(output_shape)): right after the linear map, before the activation")
+        "hint: torch.nn.BatchNorm1d of output_shape features, right after the linear map, before the activation")
     linear = next(m for m in layer.modules() if isinstance(m, torch.nn.Linear))
     assert linear.bias is None, ("expected a Linear without bias, got one with a bias.\n"
                                  "hint: batch norm's shift replaces the bias: torch.nn.Linear(..., bias=False)")

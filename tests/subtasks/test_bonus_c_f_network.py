@@ -4,8 +4,20 @@ import math
 
 import pytest
 import torch
-from hints import explain
+from hints import Steps, explain
 
+HINTS = {
+    "bonus_c": Steps("one function that model.apply calls on every module: it re-draws the weights of Linear "
+                     "layers with the chosen scheme and sets their biases",
+                     "torch.nn.init.xavier_uniform_, kaiming_normal_ (nonlinearity='relu'), normal_, zeros_; "
+                     "Tensor.fill_; torch.no_grad",
+                     "with torch.___():  /  getattr(torch.nn.init, ___)(module.weight, ___)  /  "
+                     "if module.bias ___: module.bias.___(___)"),
+    "bonus_f": Steps("a list of sizes gives the hidden layers in order, each from the size before it",
+                     "_dense_layer for each pair of neighbouring sizes (zip), torch.nn.Dropout, torch.nn.Sequential",
+                     "sizes = [___, ___]  /  for a, b in zip(___, ___): layers.append(___)  /  "
+                     "self.layers = torch.nn.Sequential(___)"),
+}
 
 def wide_model():
     """Two Linear layers with biases around a batch norm, and a bias-free Linear layer."""
@@ -19,7 +31,7 @@ def initialise(fnn, model, scheme, **kwargs):
                  (AttributeError, "'NoneType' object has no attribute",
                   "a Linear layer made with bias=False has module.bias None: fill the bias only if it is not None"),
                  (RuntimeError, "leaf Variable that requires grad",
-                  "change the parameters in place inside `with torch.no_grad():`")):
+                  "change the parameters in place with gradient tracking switched off")):
         model.apply(fnn.make_initializer(scheme, **kwargs))
 
 
@@ -62,7 +74,7 @@ def test_weights_get_the_spread_of_their_scheme(fnn, scheme, expected_std):
         if linear.bias is not None:
             assert torch.all(linear.bias == 0.25), (
                 f"make_initializer({scheme!r}, bias=0.25): expected every bias 0.25, got "
-                f"{linear.bias[:3].tolist()} ...\nhint: module.bias.fill_(bias)")
+                f"{linear.bias[:3].tolist()} ...\nhint: fill every entry of the bias with the value bias")
     assert model[4].bias is None, "expected the bias-free Linear layer to stay without a bias"
     assert torch.all(model[1].weight == 1), "expected only Linear layers re-initialised, not batch norm"
 
@@ -93,8 +105,8 @@ def test_one_hidden_layer_per_size_then_the_output_layer(fnn, hidden):
     sizes = [784, *hidden, 10]
     expected = list(zip(sizes, sizes[1:]))
     shapes = linear_shapes(model)
-    assert shapes, ("expected Linear layers in the model, got none.\nhint: self.layers = torch.nn.Sequential(*layers); "
-                    "PyTorch does not see layers kept in a plain Python list")
+    assert shapes, ("expected Linear layers in the model, got none.\nhint: keep the layers in one "
+                    "torch.nn.Sequential as self.layers; PyTorch does not see layers kept in a plain Python list")
     assert shapes == expected, (f"DeepFNN(784, {hidden}, 10): expected Linear layers (in, out) {expected}, got "
                                 f"{shapes}.\nhint: each hidden layer takes the size of the one before it")
     activations = len([m for m in model.modules() if isinstance(m, torch.nn.ReLU)])

@@ -3,7 +3,17 @@
 import pytest
 import torch
 from conftest import StudentModule
-from hints import explain
+from hints import Steps, explain
+
+HINTS = {
+    "bonus_e": Steps("vary one factor at a time around the default, then try every combination; nothing twice",
+                     "dict(default, **{factor: value}) for one change, itertools.product over the grid's values",
+                     "for factor, values in ___: for value in ___: add(___)  /  "
+                     "for combo in itertools.product(___): add(___)"),
+    "bonus_g": Steps("regression: compare the raw outputs with one-hot target rows by the mean squared error",
+                     "torch.nn.functional.one_hot (as float) and torch.nn.functional.mse_loss",
+                     "return F.mse_loss(___, F.one_hot(___, ___).to(___))"),
+}
 
 sweep = StudentModule("bonus_e_sweep")
 regression = StudentModule("bonus_g_regression")

@@ -4,10 +4,19 @@ import numpy as np
 import pytest
 import torch
 from conftest import StudentModule
-from hints import explain
+from hints import Steps, explain
 
 handwriting = StudentModule("handwriting")
 
+
+HINTS = {
+    "bonus_h": Steps("prepare the digit as MNIST was made: crop to the ink, fit into 20x20, centre of mass in the "
+                     "middle of 28x28",
+                     "np.nonzero for the ink's rows and columns, PIL Image.resize (bilinear), np.indices for the "
+                     "centre of mass, np.clip for the shift",
+                     "ink = ink[___:___, ___:___]  /  box = resize to ___  /  top = clip(round(___ - centre_y), "
+                     "0, ___)  /  frame[top:___, left:___] = box"),
+}
 
 def blank_canvas_with(digit, height, width, top, left, enlarge, invert):
     """Paste an MNIST digit (light ink on black), enlarged, onto a large canvas."""
@@ -66,7 +75,7 @@ def test_a_digit_heavy_at_its_foot_is_centred_by_its_centre_of_mass():
     centre = centre_of_mass(prepared)
     assert max(abs(centre[0] - 13.5), abs(centre[1] - 13.5)) <= 1.0, (
         f"expected the centre of mass in the middle, (13.5, 13.5) +- 1, got ({centre[0]:.1f}, {centre[1]:.1f}).\n"
-        "hint: centre the digit by its centre of mass (shift = round(14 - centre of mass)), not by its box")
+        "hint: centre the digit by its centre of mass (so that it lands at 13.5, 13.5), not by its box")
 
 
 @pytest.mark.bonus_h

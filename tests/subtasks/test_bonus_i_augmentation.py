@@ -3,7 +3,7 @@
 import pytest
 import torch
 from conftest import StudentModule
-from hints import explain
+from hints import Steps, explain
 
 augmentation = StudentModule("augmentation")
 
@@ -14,6 +14,15 @@ def blob_images(count=8):
     images[:, 11:17, 11:17] = 1.0
     return images.reshape(count, 784)
 
+
+HINTS = {
+    "bonus_i": Steps("every image gets its own random rotation, zoom and shift, or a smooth random displacement "
+                     "of its pixels",
+                     "torch.rand scaled to a range, torch.deg2rad, torch.cos / torch.sin for the rotation matrix, "
+                     "_pixel_grid, _smoothing_matrix(sigma)",
+                     "positions = _pixel_grid(device) @ ___ / ___ - ___  /  field = (torch.rand(___) * 2 - 1)  /  "
+                     "G @ field @ G.T, times alpha, reshaped"),
+}
 
 @pytest.mark.bonus_i
 @pytest.mark.parametrize("transform", ["random_affine", "elastic_distortion"])
@@ -103,7 +112,7 @@ def test_affine_positions_rotate_zoom_and_shift_within_their_ranges():
     zoom = 1 / torch.sqrt(a * d - b * c)
     low, high = float(zoom.min()), float(zoom.max())
     hint = ("hint: divide by the scale: the output pixel p comes from R @ p / scale, so a scale of 2 enlarges"
-            if 1 / high >= 1.49 and 1 / low <= 2.01 else "hint: scale = uniform(*scale_range), one per image")
+            if 1 / high >= 1.49 and 1 / low <= 2.01 else "hint: one zoom factor per image, drawn from scale_range")
     assert low >= 1.49 and high <= 2.01 and high - low > 0.4, (
         f"scale_range=(1.5, 2): expected digits enlarged 1.5 to 2 times, got zooms from {low:.2f} to {high:.2f}.\n"
         f"{hint}")

@@ -4,8 +4,19 @@ import re
 
 import pytest
 import torch
-from hints import explain
+from hints import Steps, explain
 
+HINTS = {
+    "1a": Steps("show the first six training images as pictures, each titled with its own label",
+                "slicing [:6], Tensor.reshape back to square images, int(label) for a plain number, "
+                "plotting.image_grid(images, titles, rows=..., cols=...)",
+                "six = images[:6].reshape(___)  /  titles = [___ for label in labels[:6]]  /  "
+                "fig = plotting.image_grid(six, titles, rows=___, cols=___)"),
+    "1b": Steps("one count per digit 0 .. num_classes - 1; a digit that never occurs counts 0",
+                "(labels == digit).sum() in a loop over range(num_classes), or torch.bincount with its length "
+                "argument",
+                "return torch.tensor([___ for digit in range(___)])"),
+}
 
 def _label_coded_images(labels):
     """Images of one grey value each, (label + 1) / 11, so a plotted image tells its label."""
@@ -25,14 +36,14 @@ def test_six_images_in_a_grid_each_titled_with_its_own_label(main_module):
         fig = main_module.show_example_images(_label_coded_images(labels), labels)
     shown = [ax for ax in fig.axes if ax.get_images()]
     assert len(shown) == 6, (f"expected six images in the figure, got {len(shown)}.\n"
-                             "hint: images[:6] and labels[:6], then plotting.image_grid(..., rows=2, cols=3)")
+                             "hint: the first six images with the first six labels, in a grid of 2 x 3")
     rows, cols = shown[0].get_subplotspec().get_geometry()[:2]
     assert (rows, cols) == (2, 3), (f"expected a grid of 2 rows x 3 columns, got {rows} x {cols}.\n"
-                                    "hint: plotting.image_grid(images, titles, rows=2, cols=3)")
+                                    "hint: plotting.image_grid takes the numbers of rows and columns")
     for position, ax in enumerate(shown):
         picture = torch.as_tensor(ax.get_images()[0].get_array())
         assert picture.shape == (28, 28), (f"expected each image shown as 28x28 pixels, got {tuple(picture.shape)}.\n"
-                                           "hint: images[:6].reshape(6, 28, 28)")
+                                           "hint: each flat vector of pixels is a square image (Q 1c: how large?)")
         # Each test image has one grey value; an image mixed from several was reshaped the wrong way.
         assert float(picture.std()) < 1e-6, (
             f"expected image {position + 1} to be training image {position + 1} unchanged; its pixels are "
@@ -58,7 +69,7 @@ def _count(main_module, labels, **kwargs):
         counts = main_module.count_labels(labels, **kwargs)
     assert isinstance(counts, torch.Tensor), (
         f"expected a tensor of counts, got a {type(counts).__name__}.\n"
-        "hint: return torch.bincount(labels, minlength=num_classes), or torch.tensor(your list)")
+        "hint: return the counts as one tensor (torch.tensor of your list, or a torch function that counts)")
     return counts.tolist()
 
 

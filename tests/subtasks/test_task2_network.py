@@ -3,13 +3,31 @@
 import numpy as np
 import pytest
 import torch
-from hints import explain
+from hints import Steps, explain
 
 CLASS_NOT_INSTANCE = (TypeError, "is not a Module subclass",
-                      "activation_func is a class; append activation_func() (an instance) to the layers")
+                      "activation_func is a class; a layer needs an instance of it (a module), made by calling "
+                      "the class")
 INSTANCE_CALLED = (TypeError, r"forward\(\) missing 1 required positional argument",
                    "pass the class activation_func itself (no parentheses); _dense_layer makes the instance")
 
+
+HINTS = {
+    "2a": Steps("one layer is a linear map followed by its activation; the output layer has no activation",
+                "torch.nn.Linear(in_features, out_features); activation_func is a class: an instance is "
+                "activation_func(); the list is called layers",
+                "layers = [torch.nn.___(___, ___)]  /  if ___ is not None: layers.___(___())"),
+    "2b": Steps("two hidden layers of hidden_shape neurons, then an output layer with one score per class",
+                "_dense_layer for each; attributes of self, so that PyTorch registers their parameters",
+                "self.hidden1 = _dense_layer(___, ___, ___)  /  self.hidden2 = ...  /  "
+                "self.output = _dense_layer(___, ___)"),
+    "2c": Steps("forward applies the layers of 2b one after the other and returns the raw scores",
+                "the attributes you made in 2b; a layer is called like a function: layer(x)",
+                "return self.___(self.___(self.___(x)))"),
+    "2d": Steps("the transform turns each image into a tensor, then into one flat vector",
+                "the two commented lines: transforms.ToTensor, then transforms.Lambda with flatten_image",
+                "steps = [ ___ToTensor___, ___flatten_image___ ]  (uncomment both, in this order)"),
+}
 
 def linear_layers(module):
     return [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
@@ -119,7 +137,7 @@ def test_forward_maps_a_batch_to_one_score_per_class(fnn):
     assert output.shape == (32, 10), (
         f"expected one score per class, shape (32, 10), got {tuple(output.shape)}.\n"
         + ("hint: return the scores themselves; argmax (the predicted class) comes later"
-           if output.shape == (32,) else "hint: return self.output(self.hidden2(self.hidden1(x)))"))
+           if output.shape == (32,) else "hint: x through the first hidden layer, the second, then the output layer"))
     first, second, last = linear_layers(model)
     expected = last(torch.relu(second(torch.relu(first(x)))))
     close = lambda a, b: torch.allclose(a, b, atol=1e-6)  # noqa: E731
@@ -132,7 +150,7 @@ def test_forward_maps_a_batch_to_one_score_per_class(fnn):
     elif close(output, last(torch.relu(first(x)))):
         hint = "the second hidden layer is skipped: hidden1, then hidden2, then output"
     else:
-        hint = "apply the layers of 2b in order: self.output(self.hidden2(self.hidden1(x)))"
+        hint = "apply the layers of 2b in order, each to the result of the one before"
     assert close(output, expected), (
         f"expected the raw scores output(hidden2(hidden1(x))), row 1 starting {rounded(expected)}, got "
         f"{rounded(output)}.\nhint: {hint}")
@@ -176,7 +194,7 @@ def check_transform(monkeypatch):
     steps = [type(step).__name__ for step in transform.transforms]
     image = np.arange(784, dtype=np.uint8).reshape(28, 28)  # as the loader gives it: 28x28, 0..255
     with explain("the transform to turn a 28x28 uint8 image into a tensor",
-                 (TypeError, "pic should be PIL Image", "use transforms.ToTensor(), as in the commented lines"),
+                 (TypeError, "pic should be PIL Image", "keep the ToTensor step of the commented lines, first"),
                  ((TypeError, ValueError), "pic should be 2/3 dimensional|should be a tensor|Tensor image",
                   "ToTensor first, then flatten_image: uncomment the two lines in their order")):
         vector = transform(image)

@@ -9,19 +9,48 @@ import json
 
 import pytest
 import torch
-from hints import explain
+from hints import Steps, explain
 from stand_ins import trainer_with_stand_ins
 from tiny_data import Linear2, make_data, make_loader
 
+HINTS = {
+    "3a": Steps("each epoch sums its own losses: both sums start at zero before their loop over batches",
+                "two local variables, train_loss in _train_one_epoch and validation_loss in _validate, floats",
+                "name = ___   (a float, before the for loop; once in each of the two methods)"),
+    "3b": Steps("per batch, in this order: clear old gradients, forward pass, loss, backward pass, optimizer step",
+                "optimizer.zero_grad and optimizer.step; calling model(...) runs forward; criterion(...) gives the "
+                "loss; .backward() on the loss plus regularization(model)",
+                "optimizer.___()  /  output = ___(input_data)  /  loss = ___(output, ___)  /  "
+                "(loss + ___).backward()  /  optimizer.___()"),
+    "3c": Steps("a batch's loss is a mean over that batch; the epoch's loss must be the mean over all samples",
+                "loss.item() is the batch mean as a number, len(target) the batch's size, len_train_data the "
+                "number of training samples",
+                "in the loop: train_loss += ___ * ___   after it: train_loss = train_loss / ___"),
+    "3d": Steps("validation measures the model, it does not train it: no step, no gradients, the model in the "
+                "mode for evaluation",
+                "model.eval (Module's switch to evaluation mode) and the context manager torch.no_grad; the loss "
+                "summed as in 3c, divided by len_val_data",
+                "model.___()  /  with torch.___():  /      for ___ in val_batches: move, forward, count_correct, "
+                "validation_loss += ___  /  validation_loss = ___ / len_val_data"),
+    "bonus_a": Steps("a prediction is right when the highest score of its row is at the true class",
+                     "Tensor.argmax over the class dimension, == against target, .sum() to count",
+                     "return (predicted.___(dim=___) == ___).___()"),
+    "bonus_d": Steps("the penalty sums over the weight matrices only (not biases), times strength; keep it a tensor",
+                     "model.parameters(), p.dim() > 1 for a weight matrix, p.abs() or p.pow(2), .sum()",
+                     "return strength * sum(___ for p in model.parameters() if ___)"),
+}
 
 def train(trainer_module, tmp_path, part, lr=0.0, epochs=2, network_class=Linear2, optimizer=torch.optim.SGD,
-          loss=torch.nn.CrossEntropyLoss, returned=None, **kwargs):
-    """Train on the tiny data with the student's trainer (other parts of task 3 stood in for).
+          loss=torch.nn.CrossEntropyLoss, returned=None, stand_ins=True, **kwargs):
+    """Train on the tiny data with the student's trainer (other parts of task 3 stood in for,
+    unless ``stand_ins`` is False: then all of task 3 is the student's).
 
     ``returned`` (a list) collects what ``_train_one_epoch`` returns in each epoch.
     """
     train_data, val_data = make_data()
-    trainer_class = trainer_with_stand_ins(trainer_module.NetworkTrainer, keep=part)
+    trainer_class = trainer_module.NetworkTrainer
+    if stand_ins:
+        trainer_class = trainer_with_stand_ins(trainer_class, keep=part)
     if returned is not None:
         class Spy(trainer_class):
             def _train_one_epoch(self, *args):
@@ -42,9 +71,9 @@ COMMON_ERRORS = (
      "train_loss and validation_loss start as the number 0.0, not a list"),
     (TypeError, "unsupported operand.*NoneType", "the losses start as the number 0.0, not None"),
     ((UnboundLocalError, NameError), "train_loss",
-     "3a: a local variable named train_loss = 0.0 at the start of _train_one_epoch (not self.train_loss)"),
+     "3a: train_loss is a local variable of _train_one_epoch (not self.train_loss), set to zero before the loop"),
     ((UnboundLocalError, NameError), "validation_loss",
-     "3a: a local variable named validation_loss = 0.0 at the start of _validate"),
+     "3a: validation_loss is a local variable of _validate, set to zero before the loop"),
     (Exception, "loss is inf", "3a: the losses start at 0.0, not at infinity"),
     (RuntimeError, "result type Float can't be cast to the desired output type Long",
      "3a: a loss sum that starts as an integer (0 or torch.tensor(0)) cannot add float losses in place: "
@@ -78,10 +107,10 @@ def test_losses_start_from_zero(trainer_module, tmp_path):
     for epoch in history:
         assert epoch["train_loss"] == 0.0, (
             f"with a loss of 0 on every batch, expected train_loss 0.0, got {epoch['train_loss']}.\n"
-            "hint: set train_loss = 0.0 at the start of _train_one_epoch, before the loop over batches")
+            "hint: the sum of the epoch's losses starts at zero, before the loop over batches")
         assert epoch["val_loss"] == 0.0, (
             f"with a loss of 0 on every batch, expected val_loss 0.0, got {epoch['val_loss']}.\n"
-            "hint: set validation_loss = 0.0 at the start of _validate, before the loop")
+            "hint: the sum of the validation losses starts at zero, before the loop over batches")
 
 
 @pytest.mark.task3a
@@ -91,10 +120,10 @@ def test_losses_start_from_zero_in_every_epoch(trainer_module, tmp_path):
     val_losses = [round(epoch["val_loss"], 5) for epoch in history]
     assert train_losses[0] == train_losses[1] == train_losses[2], (
         f"with a fixed model every epoch has the same training loss, but got {train_losses}.\n"
-        "hint: set train_loss = 0.0 at the start of _train_one_epoch, before the loop over batches")
+        "hint: every epoch sums its own losses: train_loss starts at zero in each call of _train_one_epoch")
     assert val_losses[0] == val_losses[1] == val_losses[2], (
         f"with a fixed model every epoch has the same validation loss, but got {val_losses}.\n"
-        "hint: set validation_loss = 0.0 at the start of _validate")
+        "hint: every epoch sums its own losses: validation_loss starts at zero in each call of _validate")
 
 
 class RecordingSGD(torch.optim.SGD):
@@ -133,18 +162,18 @@ def test_one_step_per_batch_with_the_gradient_of_that_batch_alone(trainer_module
     optimizer, made = recording_optimizer()
     train(trainer_module, tmp_path, "3b", optimizer=optimizer, lr=0.0, epochs=2)
     seen = made["optimizer"].seen
-    assert len(seen) == 6, (f"expected one optimizer.step() per batch (3 batches x 2 epochs = 6), got {len(seen)}.\n"
-                            "hint: call optimizer.step() once inside the loop over batches")
+    assert len(seen) == 6, (f"expected one optimizer step per batch (3 batches x 2 epochs = 6), got {len(seen)}.\n"
+                            "hint: one update of the weights per batch, inside the loop over batches")
     assert all(g is not None for grads in seen for g in grads), (
-        "optimizer.step() found no gradients.\nhint: the order is zero_grad(), forward, loss, backward(), step(): "
-        "backward() before step(), and zero_grad() before backward(), not between backward() and step()")
+        "the optimizer's step found no gradients.\nhint: the sheet's order is: clear the gradients, forward, loss, "
+        "backward, step; clearing them between backward and step throws them away")
     (x, y), _ = make_data()
     for step, grads in enumerate(seen):
         start = (step % 3) * 4
         fresh = fresh_gradient(x[start:start + 4], y[start:start + 4])
         assert all(torch.allclose(g, f, atol=1e-6) for g, f in zip(grads, fresh)), (
             f"step {step + 1}: the gradient is not the one of this batch alone.\n"
-            "hint: optimizer.zero_grad() before the backward pass, and backward on this batch's loss")
+            "hint: gradients add up until they are cleared: clear them before each batch's backward pass")
 
 
 @pytest.mark.task3b
@@ -166,7 +195,8 @@ def test_training_lowers_the_loss(trainer_module, tmp_path):
     history, _ = train(trainer_module, tmp_path, "3b", lr=0.5, epochs=15)
     first, last = history[0]["train_loss"], history[-1]["train_loss"]
     assert last < 0.8 * first, (f"15 epochs of SGD (lr 0.5) left the training loss at {last:.4f} "
-                                f"(epoch 1: {first:.4f}).\nhint: is optimizer.step() called after backward()?")
+                                f"(epoch 1: {first:.4f}).\nhint: does the optimizer take its step after the "
+                                "backward pass?")
 
 
 @pytest.mark.task3c
@@ -177,7 +207,8 @@ def test_train_loss_is_the_per_sample_average_with_a_ragged_last_batch(trainer_m
         per_batch = sum(torch.nn.functional.cross_entropy(Linear2()(x[i:i + 4]), y[i:i + 4]).item()
                         for i in (0, 4, 8)) / 3
     expected, got = mean_loss((x, y)), history[0]["train_loss"]
-    hint = ("hint: add loss.item() * len(target) per batch, then divide by len_train_data"
+    hint = ("hint: a batch's loss is a mean over that batch; the epoch's loss must be the mean over all samples, "
+            "so a batch of 2 counts half as much as a batch of 4"
             if got == pytest.approx(per_batch, rel=1e-4) else
             "hint: weight each batch's loss by its size, sum, and divide by the number of samples")
     assert got == pytest.approx(expected, rel=1e-5), (
@@ -193,7 +224,7 @@ def test_train_loss_is_a_number_without_the_computation_graph(trainer_module, tm
     holds_graph = isinstance(value, torch.Tensor) and value.requires_grad
     assert not holds_graph, (
         "expected train_loss as a number, got a tensor that keeps every batch's computation graph alive.\n"
-        "hint: add loss.item() * len(target) (or loss.detach() * len(target)), not loss itself")
+        "hint: add the loss as a plain number (the tensor's value), not the tensor itself")
 
 
 class PhaseSpy(Linear2):
@@ -216,9 +247,11 @@ def test_validation_runs_in_eval_mode_without_gradients(trainer_module, tmp_path
     validation = [c for c in PhaseSpy.calls if not c[0] or not c[1]]
     seen = sum(c[2] for c in PhaseSpy.calls if not c[0])
     assert seen == 12, (f"2 epochs x 6 validation samples = 12 should pass through the model in evaluation "
-                        f"mode, but {seen} did.\nhint: call model.eval() before the validation loop")
+                        f"mode, but {seen} did.\nhint: a module has a training mode and an evaluation mode; "
+                        "validation uses the second (Q 3d)")
     assert not any(c[1] for c in validation), (
-        "validation ran with gradient tracking on.\nhint: put the validation loop inside `with torch.no_grad():`")
+        "validation ran with gradient tracking on.\nhint: validation needs no gradients; torch can be told not to "
+        "track them, which saves time and memory (Q 3d)")
 
 
 @pytest.mark.task3d
@@ -233,8 +266,8 @@ def test_validation_loss_is_the_per_sample_mean_of_the_model_in_eval_mode(traine
                         for i in (0, 4)) / 2
     hint = ("weight each batch's loss by len(target) and divide the sum by len_val_data, not by the number "
             "of batches" if got == pytest.approx(per_batch, rel=1e-4) else
-            "model.eval() first (this test's model has dropout, which eval() switches off), then add "
-            "loss.item() * len(target) per batch and divide by len_val_data")
+            "evaluation mode first (this test's model has dropout, which evaluation mode switches off), then "
+            "the per-sample mean as in 3c")
     assert got == pytest.approx(expected, rel=1e-5), (
         f"val_loss should be the mean over the 6 validation samples, {expected:.4f}, but is {got:.4f} "
         f"(the mean of the 2 batch means would be {per_batch:.4f}).\nhint: {hint}")
@@ -251,7 +284,7 @@ def test_validation_counts_correct_predictions(trainer_module, tmp_path):
         expected = 100.0 * float((Linear2()(val_x).argmax(dim=1) == val_y).float().mean())
     assert history[0]["val_accuracy"] == pytest.approx(expected), (
         f"validation accuracy should be {expected:.1f} %, got {history[0]['val_accuracy']}.\n"
-        "hint: call count_correct(output, target) for every validation batch")
+        "hint: count_correct must see the output and target of every validation batch")
 
 
 @pytest.mark.bonus_a
@@ -272,6 +305,7 @@ def test_sum_correct_preds_counts_the_argmax_hits(trainer_module):
 
 @pytest.mark.bonus_a
 def test_trainer_reports_accuracy_in_percent(trainer_module, tmp_path):
+    trainer_module.sum_correct_preds(torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))  # an unwritten TODO first
     history, _ = train(trainer_module, tmp_path, None, lr=0.5, epochs=3,
                        sum_correct_preds=trainer_module.sum_correct_preds)
     accuracy = history[-1]["val_accuracy"]
@@ -316,8 +350,10 @@ def test_penalties_follow_their_formulas(trainer_module):
 
 @pytest.mark.bonus_d
 def test_a_penalty_passed_to_the_trainer_shrinks_the_weights(trainer_module, tmp_path):
-    _, plain = train(trainer_module, tmp_path / "plain", None, lr=0.1, epochs=5)
-    _, shrunk = train(trainer_module, tmp_path / "l2", None, lr=0.1, epochs=5,
+    trainer_module.l2_penalty(Linear2())  # an unwritten TODO first
+    # The penalty acts through the training step (3b): the whole of task 3 is the student's here.
+    _, plain = train(trainer_module, tmp_path / "plain", None, lr=0.1, epochs=5, stand_ins=False)
+    _, shrunk = train(trainer_module, tmp_path / "l2", None, lr=0.1, epochs=5, stand_ins=False,
                       regularization=lambda model: trainer_module.l2_penalty(model, strength=1.0))
 
     def weight_norm(run):

@@ -1,12 +1,36 @@
 """Task 4: loss, settings, training and evaluation, predictions (01_main.py)."""
 
+import contextlib
+import io
+import json
 import re
 from pathlib import Path
 
 import pytest
 import torch
-from hints import explain
+from hints import Steps, explain
 
+HINTS = {
+    "4a": Steps("the last layer gives raw scores: the loss must turn them into probabilities itself and "
+                "compare them with the class indices (Q 4a)",
+                "torch.nn has a loss class that combines log-softmax and the negative log-likelihood",
+                "return torch.nn.___   (the class, no parentheses)"),
+    "4b": Steps("the settings of the course network: one flattened image in, one score per digit out, ReLU, "
+                "Adam with a small learning rate",
+                "the keys network_params (input_shape, hidden_shape, num_classes, activation_func), optimizer, "
+                "optimizer_params (lr); classes torch.nn.ReLU and torch.optim.Adam",
+                'return {"network_params": {"input_shape": ___, ...}, "optimizer": ___, '
+                '"optimizer_params": {"lr": ___}}'),
+    "4c": Steps("evaluate the run that was just trained, on the test split",
+                "NetworkUser(network_class, loss_function, loader, device=...) and its test_network(run_folder)",
+                "uncomment the two lines: user = NetworkUser(___)  /  result = user.___(run_folder)"),
+    "4d": Steps("predict the first count test images and show each with its true and predicted label, "
+                "wrong ones in red",
+                "predict(images) returns (labels, probabilities); int() for plain numbers; plotting.image_grid "
+                "with title_colors",
+                "predicted, _ = predict(___)  /  titles = [f\"true {___} / pred {___}\" ...]  /  "
+                "colors = [___ ...]  /  fig = plotting.image_grid(___, titles, rows=2, cols=___, title_colors=colors)"),
+}
 
 @pytest.mark.task4a
 def test_loss_applies_softmax_and_negative_log_likelihood_to_raw_scores(main_module):
@@ -14,7 +38,7 @@ def test_loss_applies_softmax_and_negative_log_likelihood_to_raw_scores(main_mod
     assert isinstance(loss_class, type), (
         f"expected a loss class, got {getattr(loss_class, '__name__', repr(loss_class))} "
         f"({'an instance' if isinstance(loss_class, torch.nn.Module) else type(loss_class).__name__}).\n"
-        + ("hint: return the class torch.nn.CrossEntropyLoss, without (): the trainer builds it"
+        + ("hint: return the loss class itself, without (): the trainer builds it"
            if isinstance(loss_class, torch.nn.Module) else
            "hint: return a class from torch.nn (it is built later as loss_function()), not a function"))
     torch.manual_seed(0)
@@ -27,7 +51,7 @@ def test_loss_applies_softmax_and_negative_log_likelihood_to_raw_scores(main_mod
     expected = float(-torch.log_softmax(logits, dim=1)[torch.arange(16), target].mean())
     nll_on_logits = float(-logits[torch.arange(16), target].mean())
     hint = ("NLLLoss expects log-probabilities, but the network gives raw scores: use the loss that applies "
-            "log-softmax itself, torch.nn.CrossEntropyLoss" if got == pytest.approx(nll_on_logits, rel=1e-4)
+            "log-softmax itself" if got == pytest.approx(nll_on_logits, rel=1e-4)
             else "the loss must apply log-softmax to the raw scores, then the negative log-likelihood")
     assert got == pytest.approx(expected, rel=1e-5), (
         f"on raw scores, expected the mean of -log softmax(scores)[target] = {expected:.4f}, got {got:.4f}.\n"
@@ -65,17 +89,28 @@ def test_settings_describe_an_mnist_fnn_trained_with_adam(main_module):
 
 
 def _decoy_run(runs_dir, fnn):
-    """An earlier run in the runs folder: untrained weights, but a record claiming 99.9 % validation accuracy."""
-    from utils.runs import save_run
+    """A real earlier FNN run in the runs folder, of other settings (hidden_shape 32), that learnt
+    20 digits by heart: complete, cross entropy, 100 % validation accuracy, so it is the first FNN
+    run in the folder and also the best one by its record, yet it reads real test digits badly."""
+    from conftest import load_student_module
+    from torch.utils.data import DataLoader, TensorDataset
 
-    torch.manual_seed(1)
-    params = {"input_shape": 784, "hidden_shape": 500, "num_classes": 10, "activation_func": torch.nn.ReLU}
-    epoch = {"epoch": 1, "train_loss": 0.01, "val_loss": 0.01, "train_accuracy": 99.9, "val_accuracy": 99.9,
-             "lr": 0.001, "seconds": 1.0}
-    record = {"network_class": fnn.FNN, "network_params": params, "loss_function": torch.nn.CrossEntropyLoss,
-              "loss_params": {}, "optimizer": torch.optim.Adam, "optimizer_params": {"lr": 0.001},
-              "status": "complete", "epochs_done": 1, "history": [epoch]}
-    return save_run(runs_dir / "000-an-earlier-run", fnn.FNN(**params), record)
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(20, 784, generator=generator)
+    labels = torch.arange(20) % 10
+    batches = DataLoader(TensorDataset(images, labels), batch_size=20)
+    trainer = load_student_module("utils.network_trainer").NetworkTrainer(
+        fnn.FNN, torch.nn.CrossEntropyLoss, torch.optim.Adam, data_loader=lambda split: batches, folder=runs_dir,
+        device="cpu", progress=False)
+    params = {"input_shape": 784, "hidden_shape": 32, "num_classes": 10, "activation_func": torch.nn.ReLU}
+
+    def right(output, target):
+        return (output.argmax(dim=1) == target).sum()
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        run = trainer.train_network(40, params, optimizer_params={"lr": 0.01}, sum_correct_preds=right)
+    assert json.loads((run / "run.json").read_text())["history"][-1]["val_accuracy"] == 100.0
+    return run
 
 
 @pytest.mark.task4c
@@ -84,7 +119,10 @@ def test_main_trains_on_real_mnist_and_evaluates_on_the_test_split(main_module, 
     decoy = _decoy_run(tmp_path, fnn)
     with explain("main() to train for 2 epochs and evaluate the run on the test split",
                  (Exception, "loss_function must be a loss class",
-                  "NetworkUser(network_class, loss_function, ...): pass the class loss_function as it is")):
+                  "NetworkUser(network_class, loss_function, ...): pass the class loss_function as it is"),
+                 (Exception, rf"No trained run in {re.escape(str(tmp_path))} \(",
+                  "that is the runs folder, which holds every run; test_network wants the folder of one run: "
+                  "the one train_network returned (run_folder)")):
         result = main_module.main(["--epochs", "2", "--no-plots", "--no-progress", "--runs-dir", str(tmp_path)])
     last_line = capsys.readouterr().out.strip().splitlines()[-1]
     assert last_line.startswith("Test: loss ") and last_line.endswith(" %"), \
@@ -94,10 +132,10 @@ def test_main_trains_on_real_mnist_and_evaluates_on_the_test_split(main_module, 
         f"expected the 10000 test images evaluated, got {result['num_samples']}"
         f"{' (' + splits[result['num_samples']] + ')' if result['num_samples'] in splits else ''}.\n"
         "hint: user.test_network(run_folder) evaluates on the test split by default")
-    assert result["run_folder"] != decoy and len(result["history"]) == 2, (
+    assert Path(result["run_folder"]) != decoy and len(result["history"]) == 2, (
         f"expected the run trained just now (2 epochs) evaluated, got the run {Path(result['run_folder']).name} "
-        f"({len(result['history'])} epoch(s)).\nhint: user.test_network(run_folder), the folder "
-        "trainer.train_network returned")
+        f"({len(result['history'])} epoch(s)), an earlier run of the runs folder.\nhint: evaluate the folder "
+        "that trainer.train_network returned (run_folder), not a run picked from the runs folder")
     # A linear classifier stops near 92 %; two epochs of a working FNN reach about 97 %.
     assert result["accuracy"] >= 96.0, (f"expected at least 96 % test accuracy after 2 epochs, got "
                                         f"{result['accuracy']:.2f} %")
