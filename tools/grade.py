@@ -52,11 +52,6 @@ from grader.submissions import (MAX_STUDENT_FILE, SubmissionError, student_files
 from utils.subtasks import STUDENT_FILES, SUBTASKS  # noqa: E402
 
 HIDDEN_DIR = REPO_ROOT / "tests" / "grading"
-SANDBOX_LINES = {
-    "bwrap": "sandbox: bubblewrap (no network, private file system, uid 65534, own pid namespace, limits)",
-    "container": "sandbox: the container itself (no bubblewrap layer); uid 65534 where root; limits",
-    "none": "NOT SANDBOXED (--no-sandbox): submissions ran as your user and could read and write your files",
-}
 
 
 class Setup:
@@ -231,7 +226,7 @@ def main(argv=None):
         results = [grade_single(args.single, args.out, limits, **options)]
     else:
         results = grade_all(args.submissions, args.out, limits, args.jobs, progress=not args.no_progress, **options)
-    text = reports.summary(results, time.monotonic() - started, SANDBOX_LINES[args.sandbox])
+    text = reports.summary(results, time.monotonic() - started, sandbox.describe(args.sandbox))
     print(text)
     (args.out / "summary.txt").write_text(text + "\n")
     if args.single is None:

@@ -180,13 +180,27 @@ def _outcome(entry):
 
 
 class Run:
-    """One pytest process in one sandbox, and what its outcome channel said."""
+    """One pytest process in one sandbox, and what its outcome channel said.
+
+    The plugin runs the tests in exactly the order it was given, so every "start" must name the
+    next test of that order. An outcome counts once the run goes on past it (the next test starts,
+    or the run ends and pytest exits normally): a process that dies right after reporting a
+    pass, as code that forges a report and then calls ``os._exit`` would, gets no pass for it.
+    """
 
     def __init__(self, order, expected, limits, deadline):
-        self.order, self.expected, self.limits, self.deadline = set(order), expected, limits, deadline
-        self.recorded, self.notes = {}, []
+        self.order, self.expected, self.limits, self.deadline = list(order), expected, limits, deadline
+        self.position, self.recorded, self.notes = 0, {}, []
         self.current, self.started_at, self.ended, self.stopped = None, 0.0, False, None
+        self.provisional = None  # (nodeid, outcome) not yet confirmed by what follows it
         self.channel_bytes = 0
+        self.returncode = None
+
+    def _confirm(self):
+        if self.provisional is not None:
+            nodeid, outcome = self.provisional
+            self.recorded[nodeid] = outcome
+            self.provisional = None
 
     def take(self, line):
         try:
@@ -199,23 +213,39 @@ class Run:
         now = time.monotonic()
         if "start" in entry:
             nodeid = entry["start"]
-            if nodeid not in self.order or nodeid in self.recorded or self.current is not None:
+            expected_next = self.order[self.position] if self.position < len(self.order) else None
+            if self.current is not None or self.ended or nodeid != expected_next:
                 self.notes.append(f"a test started out of order: {str(nodeid)[:120]}")
                 return
+            self._confirm()
             self.current, self.started_at = nodeid, now
+            self.position += 1
         elif "test" in entry:
             nodeid = entry["test"]
             if nodeid != self.current:
                 self.notes.append(f"an outcome for a test that was not running: {str(nodeid)[:120]}")
                 return
-            self.recorded[nodeid] = {**_outcome(entry), "seconds": round(now - self.started_at, 2)}
+            self.provisional = (nodeid, {**_outcome(entry), "seconds": round(now - self.started_at, 2)})
             self.current = None
-        elif entry.get("end") is True:
+        elif entry.get("end") is True and self.current is None:
             self.ended = True
         elif "teardown" in entry:
             pass
         else:
-            self.notes.append(f"an unknown event: {line[:80]!r}")
+            self.notes.append(f"an unexpected event: {line[:80]!r}")
+
+    def finish(self, returncode):
+        """After the process is gone: the last outcome counts only if the run ended normally."""
+        self.returncode = returncode
+        if self.provisional is not None:
+            if self.ended and returncode in (0, 1) and self.stopped is None:
+                self._confirm()
+            else:
+                nodeid, _ = self.provisional
+                self.provisional = None
+                self.lost = nodeid
+                return
+        self.lost = None
 
     def overdue(self, now):
         if now >= self.deadline:
@@ -301,7 +331,7 @@ def run_once(repo_run, repo, mnist, order, expected, plugin_dir, limits, mode, t
         selector.close()
         os.close(read_end)
         os.close(out_read)
-    run.returncode = process.returncode
+    run.finish(process.returncode)
     return run
 
 
@@ -348,9 +378,15 @@ def check_submission(files, release_dir, plugin_dir, expected, limits, mode, thr
             checked.stops.append(f"{kind}: {why} ({run.current})")
             if kind == "timed out":
                 timed_out_tags.update(expected.tags[run.current])
+        elif run.lost is not None:
+            kind, why = run.stopped or ("crashed", _crash_reason(run.returncode, limits))
+            checked.tests[run.lost] = {"status": "failed", "where": None, "stopped": kind,
+                                       "detail": f"{kind} ({why}) right after {run.lost.split('::')[-1]} "
+                                                 "reported; the run did not go on, so its report does not count"}
+            checked.stops.append(f"{kind}: {why} ({run.lost})")
         elif run.stopped is not None:
             checked.stops.append(f"{run.stopped[0]}: {run.stopped[1]} (between tests)")
-        progressed = bool(run.recorded) or run.current is not None
+        progressed = bool(run.recorded) or run.current is not None or run.lost is not None
         remaining = [nodeid for nodeid in remaining if nodeid not in checked.tests]
         if timed_out_tags:  # a subtask that already timed out cannot pass: do not wait on it again
             for nodeid in remaining:

@@ -158,9 +158,32 @@ def launcher(limits, python):
             str(limits.processes), str(limits.address_space_mb << 20)]
 
 
+@functools.lru_cache(maxsize=None)
+def nobody_runs_python():
+    """Whether uid 65534 can start this Python (not where it lives in root's home, as with pyenv)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return False
+    result = subprocess.run(["setpriv", "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID), "--clear-groups",
+                             "--inh-caps=-all", sys.executable, "-c",
+                             "import os, sys; os.execv(sys.executable, [sys.executable, '-c', 'import torch'])"],
+                            capture_output=True, cwd="/")
+    return result.returncode == 0
+
+
 def drops_user(mode):
     """Whether the checks run as another user than the grader's (so they cannot touch its files)."""
-    return mode == "bwrap" or (mode == "container" and os.geteuid() == 0)
+    return mode == "bwrap" or (mode == "container" and nobody_runs_python())
+
+
+def describe(mode):
+    """One line for the summary: what isolated the submissions."""
+    if mode == "bwrap":
+        return "sandbox: bubblewrap (no network, private file system, uid 65534, own pid namespace, limits)"
+    if mode == "container":
+        user = "uid 65534" if nobody_runs_python() else "the grader's user (uid 65534 cannot run this Python)"
+        spaces = "own pid and network namespaces" if os.geteuid() == 0 and can_unshare() else "no namespaces"
+        return f"sandbox: the container itself (no bubblewrap layer): {user}, {spaces}, limits"
+    return "NOT SANDBOXED (--no-sandbox): submissions ran as your user and could read and write your files"
 
 
 def command_for(mode, scratch, plugin_dir, limits, pytest_args, mnist=None):
@@ -174,7 +197,7 @@ def command_for(mode, scratch, plugin_dir, limits, pytest_args, mnist=None):
     if mode == "container":
         if os.geteuid() == 0 and can_unshare():
             prefix += ["unshare", "--pid", "--fork", "--kill-child", "--net", "--mount-proc"]
-        if os.geteuid() == 0:
+        if nobody_runs_python():
             prefix += ["setpriv", "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID), "--clear-groups",
                        "--inh-caps=-all"]
     return prefix + launcher(limits, python) + tail, scratch, scratch, plugin_dir
