@@ -101,21 +101,30 @@ def pytest_runtest_logstart(nodeid, location):
     _send({"start": nodeid})
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_logreport(report):
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        if report.passed:
-            outcome = {"status": "passed", "detail": "", "where": None}
-        elif report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
-            outcome = {"status": "skipped", "detail": str(reason), "where": None}
-        else:
-            status, detail, where = getattr(report, "course_outcome", ("failed", "error", None))
-            outcome = {"status": status, "detail": str(detail), "where": where}
-        outcome["detail"] = outcome["detail"][:MAX_DETAIL]
-        _send({"test": report.nodeid, "outcome": outcome})
-    elif report.when == "teardown" and report.failed:
-        _send({"teardown": report.nodeid})
+_SKIP = pytest.skip.Exception
+_XFAIL = pytest.xfail.Exception
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's outcome from the call itself, not from the report object code could have patched."""
+    outcome = yield
+    if call.when == "teardown":
+        return
+    report = outcome.get_result()
+    error = call.excinfo.value if call.excinfo is not None else None
+    if error is None and call.when == "setup":
+        return  # the call phase follows and reports
+    if error is None and not getattr(report, "wasxfail", None):
+        entry = {"status": "passed", "detail": "", "where": None}
+    elif error is None or isinstance(error, (_SKIP, _XFAIL)):
+        reason = str(error) if error is not None else f"xfail: {report.wasxfail}"
+        entry = {"status": "skipped", "detail": reason, "where": None}
+    else:
+        status, detail, where = getattr(report, "course_outcome", ("failed", f"{type(error).__name__}", None))
+        entry = {"status": status, "detail": str(detail), "where": where}
+    entry["detail"] = entry["detail"][:MAX_DETAIL]
+    _send({"test": item.nodeid, "outcome": entry})
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -142,7 +142,7 @@ def _chown_tree(folder, uid):
             os.chown(os.path.join(current, name), uid, uid, follow_symlinks=False)
 
 
-def fresh_copy(release_dir, files, work, mode, hidden_dir):
+def fresh_copy(release_dir, files, work, mode, hidden_dir, uid):
     """A new scratch copy of the clean release with the student files in; (run folder, repo, MNIST)."""
     run = work / f"run-{uuid.uuid4().hex}"
     run.mkdir(mode=0o700)
@@ -161,8 +161,8 @@ def fresh_copy(release_dir, files, work, mode, hidden_dir):
         copy = os.link if sandbox.drops_user(mode) else shutil.copy2
         shutil.copytree(mnist, repo / "data" / "MNIST", copy_function=copy)
     if sandbox.drops_user(mode) and os.geteuid() == 0:
-        _chown_tree(repo, sandbox.SANDBOX_UID)
-        os.chown(run, sandbox.SANDBOX_UID, sandbox.SANDBOX_UID)
+        _chown_tree(repo, uid)
+        os.chown(run, uid, uid)
     return run, repo, (mnist if mode == "bwrap" else None)
 
 
@@ -255,10 +255,10 @@ class Run:
         return None
 
 
-def run_once(repo_run, repo, mnist, order, expected, plugin_dir, limits, mode, threads, deadline, tail, hidden):
+def run_once(repo_run, repo, mnist, order, expected, plugin_dir, limits, mode, threads, deadline, tail, hidden, uid):
     """Run pytest once on ``order`` (nodeids) in the scratch copy ``repo``; return its Run."""
-    command, cwd, inside, plugin_inside = sandbox.command_for(mode, repo, plugin_dir, limits, [], mnist)
-    env, tmp = sandbox.environment(mode, repo, inside, plugin_inside, threads)
+    command, cwd, inside, plugin_inside = sandbox.command_for(mode, repo, plugin_dir, limits, [], mnist, uid)
+    env, tmp = sandbox.environment(mode, repo, inside, plugin_inside, threads, uid)
     command += [*PYTEST_OPTIONS, "--basetemp", str(tmp / "pytest")]
     read_end, write_end = os.pipe()
     out_read, out_write = os.pipe()
@@ -327,7 +327,7 @@ def run_once(repo_run, repo, mnist, order, expected, plugin_dir, limits, mode, t
             pass
         process.wait()
         if mode != "bwrap" and sandbox.drops_user(mode) and not sandbox.can_unshare():
-            kill_user(sandbox.SANDBOX_UID)
+            kill_user(uid)
         selector.close()
         os.close(read_end)
         os.close(out_read)
@@ -353,16 +353,17 @@ def check_submission(files, release_dir, plugin_dir, expected, limits, mode, thr
     checked, tail = Checked(), Tail()
     deadline = time.monotonic() + limits.timeout
     remaining = list(expected.order)
-    timed_out_tags = set()
+    stopped_tags = set()  # subtasks whose test was stopped: they cannot pass, so their other tests wait no more
     while remaining:
         if time.monotonic() >= deadline:
             break
-        run_dir, repo, mnist = fresh_copy(release_dir, files, work, mode, hidden_dir)
+        uid = sandbox.run_uid()
+        run_dir, repo, mnist = fresh_copy(release_dir, files, work, mode, hidden_dir, uid)
         try:
             if checked.runs:
                 tail.add(f"\n--- the checks go on with {len(remaining)} test(s) left ---\n".encode())
             run = run_once(run_dir, repo, mnist, remaining, expected, plugin_dir, limits, mode, threads,
-                           deadline, tail, hidden_dir is not None)
+                           deadline, tail, hidden_dir is not None, uid)
         finally:
             remove_tree(run_dir)
         checked.runs += 1
@@ -376,23 +377,23 @@ def check_submission(files, release_dir, plugin_dir, expected, limits, mode, thr
             checked.tests[run.current] = {"status": "failed", "detail": detail, "where": None, "stopped": kind,
                                           "seconds": round(time.monotonic() - run.started_at, 2)}
             checked.stops.append(f"{kind}: {why} ({run.current})")
-            if kind == "timed out":
-                timed_out_tags.update(expected.tags[run.current])
+            stopped_tags.update(expected.tags[run.current])
         elif run.lost is not None:
             kind, why = run.stopped or ("crashed", _crash_reason(run.returncode, limits))
             checked.tests[run.lost] = {"status": "failed", "where": None, "stopped": kind,
                                        "detail": f"{kind} ({why}) right after {run.lost.split('::')[-1]} "
                                                  "reported; the run did not go on, so its report does not count"}
             checked.stops.append(f"{kind}: {why} ({run.lost})")
+            stopped_tags.update(expected.tags[run.lost])
         elif run.stopped is not None:
             checked.stops.append(f"{run.stopped[0]}: {run.stopped[1]} (between tests)")
         progressed = bool(run.recorded) or run.current is not None or run.lost is not None
         remaining = [nodeid for nodeid in remaining if nodeid not in checked.tests]
-        if timed_out_tags:  # a subtask that already timed out cannot pass: do not wait on it again
+        if stopped_tags:
             for nodeid in remaining:
-                if set(expected.tags[nodeid]) <= timed_out_tags:
+                if set(expected.tags[nodeid]) <= stopped_tags:
                     checked.tests[nodeid] = {"status": "failed", "where": None, "stopped": "skipped",
-                                             "detail": "not run: an earlier check of this subtask timed out"}
+                                             "detail": "not run: an earlier check of this subtask was stopped"}
             remaining = [nodeid for nodeid in remaining if nodeid not in checked.tests]
         if run.ended or not progressed:
             if remaining and not run.ended:

@@ -20,15 +20,30 @@ In every mode the launcher sets the resource limits, then becomes pytest.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 MODES = ("bwrap", "container", "none")
-SANDBOX_UID = 65534  # "nobody"
+SANDBOX_UID = 65534  # "nobody": the uid inside a user namespace
+# As root, each run gets its own uid from this range (no account has one): RLIMIT_NPROC counts
+# processes per uid, so one submission's fork bomb cannot use up another's processes.
+RUN_UIDS = range(2_000_000, 2_060_000)
+_next_uid = itertools.count()
+_uid_lock = threading.Lock()
+
+
+def run_uid():
+    """A uid of its own for one run (as root), or SANDBOX_UID."""
+    if os.geteuid() != 0:
+        return SANDBOX_UID
+    with _uid_lock:
+        return RUN_UIDS[next(_next_uid) % len(RUN_UIDS)]
 INSIDE = Path("/grading")  # where the scratch copy and the plugin appear in a bwrap sandbox
 
 # Sets the limits, then becomes pytest (no preexec_fn: unsafe with the grader's threads).
@@ -105,7 +120,7 @@ def can_unshare():
     return result.returncode == 0
 
 
-def bwrap_prefix(plugin_dir, scratch, limits, mnist=None):
+def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID):
     """The bubblewrap part of the command; ``scratch`` (the run's folder) appears as /grading/repo."""
     root = os.geteuid() == 0
     command = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
@@ -139,7 +154,7 @@ def bwrap_prefix(plugin_dir, scratch, limits, mnist=None):
     command += ["--ro-bind", str(plugin_dir), str(INSIDE / "plugin"), "--remount-ro", "/",
                 "--chdir", str(INSIDE / "repo") if scratch is not None else "/"]
     if root:
-        command += ["--", "setpriv", "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID), "--clear-groups",
+        command += ["--", "setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all"]
     command += ["--"]
     return command
@@ -186,31 +201,31 @@ def describe(mode):
     return "NOT SANDBOXED (--no-sandbox): submissions ran as your user and could read and write your files"
 
 
-def command_for(mode, scratch, plugin_dir, limits, pytest_args, mnist=None):
+def command_for(mode, scratch, plugin_dir, limits, pytest_args, mnist=None, uid=SANDBOX_UID):
     """(command, cwd, folder the scratch copy has inside, plugin folder inside) of one pytest run."""
     python = python_inside() if mode == "bwrap" else sys.executable
     tail = [python, "-m", "pytest", *pytest_args]
     if mode == "bwrap":
-        prefix = bwrap_prefix(plugin_dir, scratch, limits, mnist)
+        prefix = bwrap_prefix(plugin_dir, scratch, limits, mnist, uid)
         return prefix + launcher(limits, python) + tail, "/", INSIDE / "repo", INSIDE / "plugin"
     prefix = []
     if mode == "container":
         if os.geteuid() == 0 and can_unshare():
             prefix += ["unshare", "--pid", "--fork", "--kill-child", "--net", "--mount-proc"]
         if nobody_runs_python():
-            prefix += ["setpriv", "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID), "--clear-groups",
+            prefix += ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
                        "--inh-caps=-all"]
     return prefix + launcher(limits, python) + tail, scratch, scratch, plugin_dir
 
 
-def environment(mode, scratch, inside, plugin_inside, threads):
+def environment(mode, scratch, inside, plugin_inside, threads, uid=SANDBOX_UID):
     """The sandbox's whole environment: nothing of the grader's own (no paths to its folders)."""
     env = {key: os.environ[key] for key in ("LANG", "LC_ALL") if key in os.environ}
     tmp = Path("/tmp") if mode == "bwrap" else scratch.parent / "tmp"
     if mode != "bwrap":
         tmp.mkdir(exist_ok=True)
         if drops_user(mode):
-            os.chown(tmp, SANDBOX_UID, SANDBOX_UID)
+            os.chown(tmp, uid, uid)
     env.update(PATH=f"{Path(python_inside()).parent}:/usr/local/bin:/usr/bin:/bin", HOME=str(tmp), TMPDIR=str(tmp),
                MPLCONFIGDIR=str(tmp / "matplotlib"), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                PYTHONPATH=str(plugin_inside), PYTHONHASHSEED="0", CUDA_VISIBLE_DEVICES="",
