@@ -81,8 +81,24 @@ class Setup:
         if hidden_dir is not None:
             shutil.copytree(hidden_dir, collect_dir / expected_tests.HIDDEN_FOLDER,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        self.expected = expected_tests.collect(collect_dir, self.plugin_dir, hidden_dir is not None)
-        runner.remove_tree(collect_dir)
+        # Collected while the first submissions' pytest starts up: they wait for it only to learn their order.
+        self._collecting = ThreadPoolExecutor(1)
+        self._expected = self._collecting.submit(self._collect, collect_dir, hidden_dir is not None)
+        self._collecting.shutdown(wait=False)
+
+    def _collect(self, collect_dir, hidden):
+        try:
+            return expected_tests.collect(collect_dir, self.plugin_dir, hidden)
+        finally:
+            runner.remove_tree(collect_dir)
+
+    def expected(self):
+        """The Expected tests of the clean release (waits for their collection)."""
+        return self._expected.result()
+
+    def wait(self):
+        """Let the collection end before the work folder goes (a class with no submission never asks)."""
+        self._expected.exception()
 
 
 def grade_files(name, source, setup, limits, threads):
@@ -100,7 +116,7 @@ def grade_files(name, source, setup, limits, threads):
                                           setup.mode, threads, setup.work, setup.hidden_dir)
         graded.tests, graded.output = checked.tests, checked.output
         graded.flags += [f"outcome channel: {note}" for note in dict.fromkeys(checked.channel_notes)][:10]
-        graded.subtasks = verdicts.subtask_verdicts(checked.tests, setup.expected)
+        graded.subtasks = verdicts.subtask_verdicts(checked.tests, setup.expected())
         if checked.stops:
             graded.status = checked.stops[0].split(":")[0]
             shown = checked.stops[:3]
@@ -162,6 +178,7 @@ def grade_all(submissions, out, limits=None, jobs=1, progress=True, threads=1, m
                 results.append(graded)
                 bar.set_postfix_str(f"{graded.name}: {graded.total:g} pts, {graded.status}")
                 bar.update()
+        setup.wait()
     reports.write_gradebook(out / "grades.csv", results)
     return sorted(results, key=lambda graded: graded.name)
 
@@ -215,17 +232,21 @@ def main(argv=None):
                         ("--memory-mb", args.memory_mb), ("--disk-mb", args.disk_mb), ("--file-mb", args.file_mb)):
         if value <= 0:
             parser.error(f"{name} must be positive")
-    problem = sandbox.check_mode(args.sandbox)
+    problem = sandbox.check_mode(args.sandbox)  # before anything is built: a missing sandbox fails at once
     if problem:
         parser.error(problem)
     started = time.monotonic()
     limits = Limits(timeout=args.timeout, test_timeout=args.test_timeout, memory_mb=args.memory_mb,
                     disk_mb=args.disk_mb, file_mb=args.file_mb)
     options = dict(threads=args.threads, mode=args.sandbox, hidden=args.hidden, hidden_visibility=args.hidden_visibility)
-    if args.single is not None:
-        results = [grade_single(args.single, args.out, limits, **options)]
-    else:
-        results = grade_all(args.submissions, args.out, limits, args.jobs, progress=not args.no_progress, **options)
+    try:
+        if args.single is not None:
+            results = [grade_single(args.single, args.out, limits, **options)]
+        else:
+            results = grade_all(args.submissions, args.out, limits, args.jobs, progress=not args.no_progress, **options)
+    except (expected_tests.CollectError, release.ReleaseError) as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 1
     text = reports.summary(results, time.monotonic() - started, sandbox.describe(args.sandbox))
     print(text)
     (args.out / "summary.txt").write_text(text + "\n")

@@ -1,9 +1,10 @@
 """pytest plugin of tools/grade.py: runs the tests the grader asks for, in its order, and reports each.
 
-Loaded with ``-p grading_plugin`` only. The grader's orders arrive on standard input as one JSON
-line, read once when the plugin is imported (before any test or student code runs), after which
-standard input is /dev/null: ``{"channel": fd, "order": [nodeid, ...], "collect": bool,
-"hidden": "tests/grading"}``. ``fd`` is an inherited pipe, named nowhere in the arguments or the
+Loaded with ``-p grading_plugin`` only. The grader's orders arrive on standard input as two JSON
+lines: ``{"channel": fd, "collect": bool, "hidden": "tests/grading"}``, read when the plugin is
+imported, and ``{"order": [nodeid, ...]}``, read after collection, before any test (or student
+code) runs: so pytest starts while the grader is still collecting the clean release's test ids.
+Standard input is /dev/null from then on. ``fd`` is an inherited pipe, named nowhere in the arguments or the
 environment, on which the plugin writes one JSON line per event: ``{"collected": {nodeid:
 [subtasks]}}``, ``{"start": nodeid}``, ``{"test": nodeid, "outcome": {"status", "detail",
 "where"}}``, ``{"end": true}``. The grader trusts none of it beyond "this test started / ended
@@ -22,23 +23,28 @@ import pytest
 MAX_DETAIL = 2000  # characters of a failure's message sent back
 
 
-def _read_orders():
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(0, 1 << 16)
-        except OSError:
-            break
+def _read_line(descriptor):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(descriptor, 1)
         if not chunk:
             break
-        chunks.append(chunk)
+        data += chunk
+    return json.loads(data or b"{}")
+
+
+def _read_orders():
+    """The first line (the channel) now; the order follows once the grader knows it (see below)."""
+    try:
+        orders = _read_line(0)
+    except (OSError, ValueError):
+        orders = {}
+    # pytest replaces descriptor 0 with /dev/null while it captures; keep the grader's pipe apart.
+    orders["_pipe"] = os.dup(0)
+    os.set_inheritable(orders["_pipe"], False)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    try:
-        orders = json.loads(b"".join(chunks) or b"{}")
-    except ValueError:
-        orders = {}
     channel = orders.get("channel")
     if isinstance(channel, int):
         os.set_inheritable(channel, False)  # not handed on to what a test starts
@@ -46,6 +52,19 @@ def _read_orders():
 
 
 ORDERS = _read_orders()
+
+
+def _rest_of_orders():
+    """The order of the tests: the grader's second line, read before any test (or student code) runs."""
+    pipe = ORDERS.pop("_pipe", None)
+    if pipe is None:
+        return
+    try:
+        ORDERS.update(_read_line(pipe))
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(pipe)
 
 
 def _send(entry):
@@ -86,6 +105,7 @@ def pytest_ignore_collect(collection_path, config):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
+    _rest_of_orders()
     if ORDERS.get("collect"):
         _send({"collected": {item.nodeid: _tags(item) for item in items}})
         return

@@ -62,7 +62,7 @@ def collect(release_dir, plugin_dir, hidden, timeout=300):
         os.close(write_end)
         orders = {"channel": write_end, "collect": True, "hidden": HIDDEN_FOLDER if hidden else None}
         with os.fdopen(read_end, "rb") as channel:
-            process.stdin.write(json.dumps(orders).encode())
+            process.stdin.write(json.dumps(orders).encode() + b"\n")
             process.stdin.close()
             lines = channel.read().decode(errors="replace").splitlines()
         process.wait(timeout=timeout)

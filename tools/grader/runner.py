@@ -255,23 +255,44 @@ class Run:
         return None
 
 
-def run_once(repo_run, repo, mnist, order, expected, plugin_dir, limits, mode, threads, deadline, tail, hidden, uid):
-    """Run pytest once on ``order`` (nodeids) in the scratch copy ``repo``; return its Run."""
+def run_once(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads, deadline, tail,
+             hidden, uid):
+    """Run pytest once on the tests ``remaining`` (None: all expected) in the scratch copy ``repo``; return its Run.
+
+    pytest starts at once; the order of the tests is sent when ``get_expected()`` has it, which on
+    the first run of a grading run may still be collecting the clean release.
+    """
     command, cwd, inside, plugin_inside = sandbox.command_for(mode, repo, plugin_dir, limits, [], mnist, uid)
     env, tmp = sandbox.environment(mode, repo, inside, plugin_inside, threads, uid)
     command += [*PYTEST_OPTIONS, "--basetemp", str(tmp / "pytest")]
+    if remaining is not None:  # a restart collects only the files it still needs
+        command += sorted({nodeid.split("::")[0] for nodeid in remaining})
     read_end, write_end = os.pipe()
     out_read, out_write = os.pipe()
-    run = Run(order, expected, limits, deadline)
     try:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=out_write,
                                    stderr=out_write, pass_fds=(write_end,), start_new_session=True)
     finally:
         os.close(write_end)
         os.close(out_write)
-    orders = {"channel": write_end, "order": order, "hidden": HIDDEN_FOLDER if hidden else None}
+    first = {"channel": write_end, "hidden": HIDDEN_FOLDER if hidden else None}
     try:
-        process.stdin.write(json.dumps(orders).encode())
+        process.stdin.write(json.dumps(first).encode() + b"\n")
+        process.stdin.flush()
+    except OSError:
+        pass
+    try:
+        expected = get_expected()
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        os.close(read_end)
+        os.close(out_read)
+        raise
+    order = list(expected.order) if remaining is None else remaining
+    run = Run(order, expected, limits, deadline)
+    try:
+        process.stdin.write(json.dumps({"order": order}).encode() + b"\n")
         process.stdin.close()
     except OSError:
         pass
@@ -348,13 +369,16 @@ def _crash_reason(code, limits):
     return f"exit code {code}"
 
 
-def check_submission(files, release_dir, plugin_dir, expected, limits, mode, threads, work, hidden_dir):
-    """Run every expected test on ``files`` ({student file: bytes}); return a Checked."""
+def check_submission(files, release_dir, plugin_dir, get_expected, limits, mode, threads, work, hidden_dir):
+    """Run every expected test on ``files`` ({student file: bytes}); return a Checked.
+
+    ``get_expected()`` gives the Expected tests (it may wait for their collection to finish).
+    """
     checked, tail = Checked(), Tail()
     deadline = time.monotonic() + limits.timeout
-    remaining = list(expected.order)
+    remaining = None  # all the expected tests, once they are known
     stopped_tags = set()  # subtasks whose test was stopped: they cannot pass, so their other tests wait no more
-    while remaining:
+    while remaining is None or remaining:
         if time.monotonic() >= deadline:
             break
         uid = sandbox.run_uid()
@@ -362,10 +386,13 @@ def check_submission(files, release_dir, plugin_dir, expected, limits, mode, thr
         try:
             if checked.runs:
                 tail.add(f"\n--- the checks go on with {len(remaining)} test(s) left ---\n".encode())
-            run = run_once(run_dir, repo, mnist, remaining, expected, plugin_dir, limits, mode, threads,
+            run = run_once(run_dir, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads,
                            deadline, tail, hidden_dir is not None, uid)
         finally:
             remove_tree(run_dir)
+        expected = get_expected()
+        if remaining is None:
+            remaining = list(expected.order)
         checked.runs += 1
         checked.channel_notes += run.notes
         for nodeid, outcome in run.recorded.items():
@@ -400,7 +427,8 @@ def check_submission(files, release_dir, plugin_dir, expected, limits, mode, thr
                 why = run.stopped[1] if run.stopped else _crash_reason(run.returncode, limits)
                 checked.stops.append(f"crashed: the checks did not start ({why})")
             break
-    for nodeid in remaining:
+    expected = get_expected()
+    for nodeid in expected.order if remaining is None else remaining:
         ran_out = time.monotonic() >= deadline
         checked.tests[nodeid] = {"status": "failed", "where": None, "stopped": "not run",
                                  "detail": f"not run: the submission's time ({limits.timeout:g} s) ran out"
