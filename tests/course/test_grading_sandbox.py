@@ -449,6 +449,7 @@ def test_fork_bombs_memory_hogs_and_disk_fillers_are_stopped_and_cost_only_their
     out, _ = runs["second"]
     rows = rows_of(out)
     assert float(rows["forkbomb"]["total"]) == 0 and "os.fork" in rows["forkbomb"]["review"]
+    assert "| 2a one dense layer | not started |" in (out / "feedback" / "forkbomb.md").read_text()
     assert rows["hog"]["status"].startswith("out of memory"), rows["hog"]
     assert "mmap" in rows["hog"]["review"]
     assert rows["disk"]["status"].startswith("disk full"), rows["disk"]

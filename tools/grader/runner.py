@@ -80,9 +80,19 @@ def _descendants(pid):
 
 
 def resident_bytes(pid):
-    """Resident memory of ``pid`` and all its descendants together."""
+    """Memory of ``pid`` and all its descendants together: proportional set sizes, so pages that
+    forked children share are counted once (resident size where smaps_rollup is missing)."""
     page, total = os.sysconf("SC_PAGE_SIZE"), 0
     for process in _descendants(pid):
+        try:
+            with open(f"/proc/{process}/smaps_rollup", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+            continue
+        except (OSError, IndexError, ValueError):
+            pass
         try:
             with open(f"/proc/{process}/statm", "rb") as handle:
                 total += int(handle.read().split()[1]) * page
