@@ -211,3 +211,45 @@ def test_one_submission_in_a_container_with_hidden_checks(tmp_path):
     assert "| 4a output activation and loss | failing | 0 / 1 | public checks pass; grading adds checks you do " \
            "not see: 1 of 1 of them fail" in feedback
     assert "sandbox: the container itself" in (out / "summary.txt").read_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line and the sandbox it needs
+
+
+def test_without_bubblewrap_grading_stops_with_a_message_naming_the_fix(tmp_path, monkeypatch, capsys):
+    from grader import sandbox
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    sandbox.check_mode.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as stop:
+            grade.main([str(tmp_path), "--out", str(tmp_path / "out")])
+    finally:
+        sandbox.check_mode.cache_clear()
+    assert stop.value.code == 2
+    message = capsys.readouterr().err
+    assert "bubblewrap is not installed" in message and "apt-get install bubblewrap" in message
+    assert "--no-sandbox" in message and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("arguments, error", [
+    ([], "give either SUBMISSIONS"),
+    (["SUBS", "--single", "SUBS"], "give either SUBMISSIONS"),
+    (["--single", "missing"], "does not exist"),
+    (["SUBS", "--test-timeout", "0"], "--test-timeout must be positive"),
+    (["SUBS", "--hidden", "missing"], "--hidden missing: not a folder"),
+])
+def test_bad_command_lines_get_one_line_naming_the_problem(tmp_path, capsys, arguments, error):
+    arguments = [str(tmp_path) if argument == "SUBS" else argument for argument in arguments]
+    with pytest.raises(SystemExit) as stop:
+        grade.main([*arguments, "--out", str(tmp_path / "out")])
+    assert stop.value.code == 2 and error in capsys.readouterr().err
+
+
+def test_grades_without_a_sandbox_say_so():
+    from grader.reports import Graded
+
+    assert Graded("a", sandbox="none").status_line == "ok (not sandboxed)"
+    assert Graded("a", status="crashed", note="crashed: exit code 3", sandbox="bwrap").status_line == \
+        "crashed: exit code 3"
