@@ -73,7 +73,8 @@ def main(argv=None):
                 out = work / f"out-two-{round_}"
                 times["two at --jobs 2"].append(timed([*grade, str(work / "two"), "--out", str(out), "--jobs", "2"],
                                                       REPO_ROOT))
-            print(f"round {round_ + 1}: " + ", ".join(f"{name} {values[-1]:.1f} s" for name, values in times.items()),
+            print(f"round {round_ + 1}: " + ", ".join(f"{name} {values[-1]:.1f} s"
+                                                      for name, values in times.items() if values),
                   flush=True)
     median = {name: statistics.median(values) if values else float("nan") for name, values in times.items()}
     setup = median["graded"] - median["graded per submission"]
@@ -85,8 +86,12 @@ def main(argv=None):
     print(f"  graded (python tools/grade.py, --jobs 1):  {median['graded']:6.1f} s "
           f"(of which {setup:.1f} s once per grading run: release, MNIST copy, start-up)")
     print(f"  ratio graded / direct:                     {median['graded'] / median['direct']:6.2f}")
+    one = median["graded per submission"]
+    if args.no_pair:
+        print(f"  a class of 30: --jobs 1 about {(setup + 30 * one) / 60:.1f} min")
+        return
     print(f"  two submissions at --jobs 2:               {median['two at --jobs 2']:6.1f} s")
-    one, pair = median["graded per submission"], median["two at --jobs 2"] - setup
+    pair = median["two at --jobs 2"] - setup
     print(f"  a class of 30: --jobs 1 about {(setup + 30 * one) / 60:.1f} min, "
           f"--jobs 2 about {(setup + 15 * pair) / 60:.1f} min")
 

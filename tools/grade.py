@@ -46,8 +46,7 @@ from grader import reports, runner, sandbox, scan, verdicts  # noqa: E402
 from grader.reports import Graded  # noqa: E402
 from grader.runner import OUTPUT_TAIL  # noqa: E402,F401 - part of this module's interface
 from grader.sandbox import Limits  # noqa: E402
-from grader.submissions import (MAX_STUDENT_FILE, SubmissionError, student_files,  # noqa: E402,F401
-                                submission_entries)
+from grader.submissions import MAX_STUDENT_FILE, SubmissionError, student_files, submission_entries  # noqa: E402,F401
 
 from utils.subtasks import STUDENT_FILES, SUBTASKS  # noqa: E402
 
@@ -238,7 +237,8 @@ def main(argv=None):
     started = time.monotonic()
     limits = Limits(timeout=args.timeout, test_timeout=args.test_timeout, memory_mb=args.memory_mb,
                     disk_mb=args.disk_mb, file_mb=args.file_mb)
-    options = dict(threads=args.threads, mode=args.sandbox, hidden=args.hidden, hidden_visibility=args.hidden_visibility)
+    options = dict(threads=args.threads, mode=args.sandbox, hidden=args.hidden,
+                   hidden_visibility=args.hidden_visibility)
     try:
         if args.single is not None:
             results = [grade_single(args.single, args.out, limits, **options)]

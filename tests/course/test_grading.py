@@ -8,7 +8,6 @@ import os
 import sys
 import threading
 import zipfile
-from pathlib import Path
 
 import pytest
 from grading_helpers import REPO_ROOT, write_student_files

@@ -16,10 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from grading_helpers import (ALL, REPO_ROOT, append, full, grade_run, points, processes_with,
-                             write_student_files)
-
 from grader import sandbox  # noqa: E402 - tools/ is on sys.path through grading_helpers
+from grading_helpers import ALL, REPO_ROOT, append, full, grade_run, points, processes_with, write_student_files
 
 from utils.subtasks import STUDENT_FILES
 
@@ -399,7 +397,7 @@ def test_no_byte_of_the_solutions_reaches_any_output(hostile):
                 assert line not in text, (path, line)
     thief = json.loads((runs["first"][0] / "thief" / "outcomes.json").read_text())
     assert "loot" in json.dumps(thief), "the thief ran"
-    assert "review" in rows_of(runs["first"][0])["thief"] and "sys.prefix" in rows_of(runs["first"][0])["thief"]["review"]
+    assert "sys.prefix" in rows_of(runs["first"][0])["thief"]["review"]
 
 
 def test_nothing_is_written_outside_the_scratch_copies(hostile):

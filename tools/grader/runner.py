@@ -19,7 +19,6 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from grader import sandbox
 from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS
@@ -146,7 +145,7 @@ def remove_tree(path):
 
 
 def _chown_tree(folder, uid):
-    for current, folders, files in os.walk(folder):
+    for current, _folders, files in os.walk(folder):
         os.chown(current, uid, uid)
         for name in files:
             os.chown(os.path.join(current, name), uid, uid, follow_symlinks=False)

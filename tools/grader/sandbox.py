@@ -80,7 +80,7 @@ def _ancestors(path):
     return [parent for parent in reversed(Path(path).parents) if str(parent) != "/"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def python_trees():
     """The folders a sandboxed Python needs: its environment and the installation it was made from."""
     trees = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent}
@@ -94,7 +94,7 @@ def python_trees():
     return kept
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def check_mode(mode):
     """None if ``mode`` works here, else why not (one line, naming the fix)."""
     if mode == "bwrap":
@@ -110,7 +110,7 @@ def check_mode(mode):
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def can_unshare():
     """Whether util-linux ``unshare`` can make pid and network namespaces here (root in most containers)."""
     if shutil.which("unshare") is None:
@@ -173,7 +173,7 @@ def launcher(limits, python):
             str(limits.processes), str(limits.address_space_mb << 20)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nobody_runs_python():
     """Whether uid 65534 can start this Python (not where it lives in root's home, as with pyenv)."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:

@@ -19,7 +19,8 @@ MODULES = {  # importing any of these (or a submodule) is flagged
     "_pytest": "pytest internals", "pytest": "pytest internals", "pluggy": "pytest internals",
     "importlib": "importlib", "builtins": "builtins", "inspect": "inspect (frames of the tests)",
     "threading": "threads", "_thread": "threads", "atexit": "atexit hooks", "faulthandler": "faulthandler",
-    "conftest": "the tests' conftest", "progress_report": "the grader's report", "grading_plugin": "the grader's plugin",
+    "conftest": "the tests' conftest", "progress_report": "the grader's report",
+    "grading_plugin": "the grader's plugin",
 }
 ATTRIBUTES = {  # module.attribute
     "os": {"_exit", "system", "fork", "forkpty", "kill", "killpg", "setsid", "setpgid", "popen", "write", "open",
