@@ -252,3 +252,57 @@ def test_grades_without_a_sandbox_say_so():
     assert Graded("a", sandbox="none").status_line == "ok (not sandboxed)"
     assert Graded("a", status="crashed", note="crashed: exit code 3", sandbox="bwrap").status_line == \
         "crashed: exit code 3"
+
+
+# ---------------------------------------------------------------------------------------------
+# The outcome channel: what the grader accepts from a run
+
+
+def _run(order):
+    from grader.expected import Expected
+    from grader.runner import Run
+    from grader.sandbox import Limits
+
+    tags = {nodeid: ["1a"] for nodeid in order}
+    return Run(order, Expected(tags, list(order)), Limits(), deadline=float("inf"))
+
+
+def _line(**entry):
+    return json.dumps(entry)
+
+
+PASSED = {"status": "passed", "detail": "", "where": None}
+
+
+def test_outcomes_count_only_in_order_and_once_the_run_goes_on_past_them():
+    run = _run(["t::a", "t::b", "t::c"])
+    run.take(_line(start="t::b"))                      # out of order: ignored
+    run.take(_line(test="t::c", outcome=PASSED))       # not running: ignored
+    run.take(_line(start="t::a"))
+    run.take(_line(test="t::a", outcome=PASSED))
+    assert run.recorded == {}, "not yet: the run must go on past it"
+    run.take(_line(start="t::b"))
+    assert list(run.recorded) == ["t::a"]
+    run.take(_line(test="t::b", outcome={"status": "passed!", "detail": "x" * 10_000}))
+    run.take("not json")
+    run.finish(returncode=0)                            # died without "end": b's report does not count
+    assert list(run.recorded) == ["t::a"] and run.lost == "t::b"
+    assert len(run.notes) == 3
+
+
+def test_a_normal_end_confirms_the_last_outcome_and_unknown_statuses_are_failures():
+    run = _run(["t::a"])
+    run.take(_line(start="t::a"))
+    run.take(_line(test="t::a", outcome={"status": "great", "detail": "y" * 5000}))
+    run.take(_line(end=True))
+    run.finish(returncode=1)
+    outcome = run.recorded["t::a"]
+    assert outcome["status"] == "failed" and len(outcome["detail"]) <= 2000
+
+
+def test_a_skip_is_not_a_pass_and_a_todo_skip_keeps_its_reason():
+    from grader.runner import _outcome
+
+    assert _outcome({"outcome": {"status": "skipped", "detail": "TODO 2a: not started"}})["status"] == "todo"
+    skipped = _outcome({"outcome": {"status": "skipped", "detail": "needs a GPU"}})
+    assert skipped == {"status": "failed", "detail": "skipped: needs a GPU", "where": None}
