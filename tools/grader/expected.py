@@ -1,0 +1,79 @@
+"""The tests a submission must pass: collected once per grading run from the clean release itself.
+
+The grader never learns the test ids or their subtasks from a submission's own run: a test it
+does not expect is not run, and an expected test with no outcome counts as failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from utils.subtasks import SUBTASKS
+
+HIDDEN_FOLDER = "tests/grading"  # where the hidden checks sit in the release copy
+PYTEST_OPTIONS = ("-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "grading_plugin")
+POSITION = {subtask.tag: index for index, subtask in enumerate(SUBTASKS)}
+
+
+class CollectError(Exception):
+    """The clean release's tests could not be collected (a broken checkout, not a submission's fault)."""
+
+
+@dataclass
+class Expected:
+    tags: dict = field(default_factory=dict)    # nodeid -> [subtask tags], from the clean release
+    order: list = field(default_factory=list)   # nodeids in the order they run: core first, hidden after public
+
+    def visibility(self, nodeid):
+        return "hidden" if is_hidden(nodeid) else "visible"
+
+    def hidden_subtasks(self):
+        return {tag for nodeid, tags in self.tags.items() if is_hidden(nodeid) for tag in tags}
+
+
+def is_hidden(nodeid):
+    return nodeid.startswith(HIDDEN_FOLDER + "/")
+
+
+def run_order(tags):
+    """Core subtasks before bonus ones, in the table's order; a subtask's hidden tests after its public ones."""
+    def key(item):
+        index, (nodeid, subtasks) = item
+        first = min((POSITION.get(tag, len(POSITION)) for tag in subtasks), default=len(POSITION))
+        return first, is_hidden(nodeid), index
+
+    return [nodeid for _, (nodeid, _) in sorted(enumerate(tags.items()), key=key)]
+
+
+def collect(release_dir, plugin_dir, hidden, timeout=300):
+    """The Expected tests of the untouched release in ``release_dir`` (``hidden``: its hidden checks too)."""
+    read_end, write_end = os.pipe()
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH",)}
+    env.update(PYTHONPATH=str(plugin_dir), PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([sys.executable, "-m", "pytest", *PYTEST_OPTIONS, "--collect-only"],
+                                   cwd=release_dir, env=env, stdin=subprocess.PIPE, stdout=log,
+                                   stderr=subprocess.STDOUT, pass_fds=(write_end,))
+        os.close(write_end)
+        orders = {"channel": write_end, "collect": True, "hidden": HIDDEN_FOLDER if hidden else None}
+        with os.fdopen(read_end, "rb") as channel:
+            process.stdin.write(json.dumps(orders).encode() + b"\n")
+            process.stdin.close()
+            lines = channel.read().decode(errors="replace").splitlines()
+        process.wait(timeout=timeout)
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    collected = None
+    for line in lines:
+        entry = json.loads(line)
+        if "collected" in entry:
+            collected = entry["collected"]
+    if not collected:
+        raise CollectError("the clean release's tests could not be collected:\n" + output[-3000:])
+    tags = {nodeid: subtasks for nodeid, subtasks in collected.items() if subtasks}
+    return Expected(tags, run_order(tags))

@@ -1,0 +1,234 @@
+"""The isolated command of one pytest run: bubblewrap, the container's own isolation, or none.
+
+``bwrap`` (the default): a new mount, pid, network, IPC and UTS namespace; a file system that
+holds only the system's /usr, the Python environment (read-only), the grader's plugin
+(read-only), MNIST (read-only) and the run's scratch copy of the release (the one writable
+place), a private /tmp and /dev/shm of capped size, /proc of its own pid namespace and a minimal
+/dev; uid 65534 without capabilities. As root, bubblewrap runs without a user namespace and drops
+to uid 65534 with setpriv (so RLIMIT_NPROC holds: it is not enforced for root); as another user
+it maps that user to 65534 in a new user namespace (needs unprivileged user namespaces).
+
+``container``: no bubblewrap, for a container that is itself the sandbox (Gradescope): as root,
+the checks run as uid 65534 (setpriv), in new pid and network namespaces where the kernel lets
+``unshare`` make them; the limits below hold in every mode.
+
+``none`` (``--no-sandbox``): a child process of the grader's own user, limits only.
+
+In every mode the launcher sets the resource limits, then becomes pytest.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+MODES = ("bwrap", "container", "none")
+SANDBOX_UID = 65534  # "nobody": the uid inside a user namespace
+# As root, each run gets its own uid from this range (no account has one): RLIMIT_NPROC counts
+# processes per uid, so one submission's fork bomb cannot use up another's processes.
+RUN_UIDS = range(2_000_000, 2_060_000)
+_next_uid = itertools.count()
+_uid_lock = threading.Lock()
+
+
+def run_uid():
+    """A uid of its own for one run (as root), or SANDBOX_UID."""
+    if os.geteuid() != 0:
+        return SANDBOX_UID
+    with _uid_lock:
+        return RUN_UIDS[next(_next_uid) % len(RUN_UIDS)]
+INSIDE = Path("/grading")  # where the scratch copy and the plugin appear in a bwrap sandbox
+
+# Sets the limits, then becomes pytest (no preexec_fn: unsafe with the grader's threads).
+LAUNCHER = """
+import os, resource, sys
+memory, file_size, processes, address_space = (int(value) for value in sys.argv[1:5])
+for limit, value in ((resource.RLIMIT_DATA, memory), (resource.RLIMIT_FSIZE, file_size),
+                     (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_AS, address_space),
+                     (resource.RLIMIT_CORE, 0)):
+    resource.setrlimit(limit, (value, value))
+os.execv(sys.argv[5], sys.argv[5:])
+"""
+
+
+class SandboxError(Exception):
+    """A sandbox that cannot be made here (bubblewrap missing, user namespaces disabled)."""
+
+
+@dataclass
+class Limits:
+    timeout: float = 900.0      # seconds of wall-clock time per submission, all its tests together
+    test_timeout: float = 120.0  # seconds per test
+    memory_mb: int = 4096       # all resident memory of its processes together (polled); RLIMIT_DATA each
+    disk_mb: int = 2048         # all it writes into its scratch copy together (polled)
+    file_mb: int = 256          # RLIMIT_FSIZE: the largest file it may write
+    processes: int = 256        # RLIMIT_NPROC: processes and threads of the sandbox's user
+    address_space_mb: int = 16384  # RLIMIT_AS per process: torch alone maps 3.2 GB of address space
+    tmp_mb: int = 512           # size of the private /tmp (bwrap)
+    shm_mb: int = 64            # size of the private /dev/shm (bwrap)
+
+
+def _ancestors(path):
+    """Every folder above ``path`` (not / itself), outermost first."""
+    return [parent for parent in reversed(Path(path).parents) if str(parent) != "/"]
+
+
+@functools.cache
+def python_trees():
+    """The folders a sandboxed Python needs: its environment and the installation it was made from."""
+    trees = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent}
+    trees = sorted(trees, key=lambda tree: len(tree.parts))
+    kept = []
+    for tree in trees:
+        if str(tree).startswith("/usr/") or tree == Path("/usr"):
+            continue  # /usr is bound whole
+        if not any(tree.is_relative_to(other) for other in kept):
+            kept.append(tree)
+    return kept
+
+
+@functools.cache
+def check_mode(mode):
+    """None if ``mode`` works here, else why not (one line, naming the fix)."""
+    if mode == "bwrap":
+        if shutil.which("bwrap") is None:
+            return ("bubblewrap is not installed: install it (Debian/Ubuntu: apt-get install bubblewrap), "
+                    "or grade with --no-sandbox at your own risk")
+        probe = bwrap_prefix(Path("/"), scratch=None, limits=Limits()) + ["/bin/true"]
+        result = subprocess.run(probe, capture_output=True, text=True)
+        if result.returncode != 0:
+            return ("bubblewrap cannot make a sandbox here (" + (result.stderr.strip().splitlines() or ["?"])[-1]
+                    + "): enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
+                    "or user.max_user_namespaces > 0), run as root, or grade with --no-sandbox at your own risk")
+    return None
+
+
+@functools.cache
+def can_unshare():
+    """Whether util-linux ``unshare`` can make pid and network namespaces here (root in most containers)."""
+    if shutil.which("unshare") is None:
+        return False
+    result = subprocess.run(["unshare", "--pid", "--fork", "--kill-child", "--net", "--mount-proc", "/bin/true"],
+                            capture_output=True)
+    return result.returncode == 0
+
+
+def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID):
+    """The bubblewrap part of the command; ``scratch`` (the run's folder) appears as /grading/repo."""
+    root = os.geteuid() == 0
+    command = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+               "--unshare-uts", "--unshare-cgroup-try"]
+    if root:
+        command += ["--cap-add", "CAP_SETUID,CAP_SETGID"]  # only for setpriv below, which drops them all
+    else:
+        command += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL"]
+    command += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        top = Path("/") / name
+        if top.is_symlink():
+            command += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            command += ["--ro-bind", str(top), str(top)]
+    made = set()
+    for tree in python_trees():
+        for folder in _ancestors(tree):
+            if folder not in made:
+                made.add(folder)
+                command += ["--perms", "0755", "--dir", str(folder)]
+        command += ["--ro-bind", str(tree), str(tree)]
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm",
+                "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp",
+                "--perms", "0755", "--dir", str(INSIDE)]
+    if scratch is not None:
+        command += ["--bind", str(scratch), str(INSIDE / "repo")]
+        if mnist is not None:
+            command += ["--ro-bind", str(mnist), str(INSIDE / "repo" / "data" / "MNIST")]
+    command += ["--ro-bind", str(plugin_dir), str(INSIDE / "plugin"), "--remount-ro", "/",
+                "--chdir", str(INSIDE / "repo") if scratch is not None else "/"]
+    if root:
+        command += ["--", "setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all"]
+    command += ["--"]
+    return command
+
+
+def python_inside():
+    """This Python as the sandbox sees it: through the environment's real folder (links resolved)."""
+    if sys.prefix != sys.base_prefix:
+        return str(Path(sys.prefix).resolve() / "bin" / Path(sys.executable).name)
+    return str(Path(sys.executable).resolve())
+
+
+def launcher(limits, python):
+    """``python -c LAUNCHER`` with the limits: it sets them and becomes the command after it."""
+    return [python, "-c", LAUNCHER, str(limits.memory_mb << 20), str(limits.file_mb << 20),
+            str(limits.processes), str(limits.address_space_mb << 20)]
+
+
+@functools.cache
+def nobody_runs_python():
+    """Whether uid 65534 can start this Python (not where it lives in root's home, as with pyenv)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return False
+    result = subprocess.run(["setpriv", "--reuid", str(SANDBOX_UID), "--regid", str(SANDBOX_UID), "--clear-groups",
+                             "--inh-caps=-all", sys.executable, "-c",
+                             "import os, sys; os.execv(sys.executable, [sys.executable, '-c', 'import torch'])"],
+                            capture_output=True, cwd="/")
+    return result.returncode == 0
+
+
+def drops_user(mode):
+    """Whether the checks run as another user than the grader's (so they cannot touch its files)."""
+    return mode == "bwrap" or (mode == "container" and nobody_runs_python())
+
+
+def describe(mode):
+    """One line for the summary: what isolated the submissions."""
+    if mode == "bwrap":
+        return "sandbox: bubblewrap (no network, private file system, uid 65534, own pid namespace, limits)"
+    if mode == "container":
+        user = "uid 65534" if nobody_runs_python() else "the grader's user (uid 65534 cannot run this Python)"
+        spaces = "own pid and network namespaces" if os.geteuid() == 0 and can_unshare() else "no namespaces"
+        return f"sandbox: the container itself (no bubblewrap layer): {user}, {spaces}, limits"
+    return "NOT SANDBOXED (--no-sandbox): submissions ran as your user and could read and write your files"
+
+
+def command_for(mode, scratch, plugin_dir, limits, pytest_args, mnist=None, uid=SANDBOX_UID):
+    """(command, cwd, folder the scratch copy has inside, plugin folder inside) of one pytest run."""
+    python = python_inside() if mode == "bwrap" else sys.executable
+    tail = [python, "-m", "pytest", *pytest_args]
+    if mode == "bwrap":
+        prefix = bwrap_prefix(plugin_dir, scratch, limits, mnist, uid)
+        return prefix + launcher(limits, python) + tail, "/", INSIDE / "repo", INSIDE / "plugin"
+    prefix = []
+    if mode == "container":
+        if os.geteuid() == 0 and can_unshare():
+            prefix += ["unshare", "--pid", "--fork", "--kill-child", "--net", "--mount-proc"]
+        if nobody_runs_python():
+            prefix += ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
+                       "--inh-caps=-all"]
+    return prefix + launcher(limits, python) + tail, scratch, scratch, plugin_dir
+
+
+def environment(mode, scratch, inside, plugin_inside, threads, uid=SANDBOX_UID):
+    """The sandbox's whole environment: nothing of the grader's own (no paths to its folders)."""
+    env = {key: os.environ[key] for key in ("LANG", "LC_ALL") if key in os.environ}
+    tmp = Path("/tmp") if mode == "bwrap" else scratch.parent / "tmp"
+    if mode != "bwrap":
+        tmp.mkdir(exist_ok=True)
+        if drops_user(mode):
+            os.chown(tmp, uid, uid)
+    env.update(PATH=f"{Path(python_inside()).parent}:/usr/local/bin:/usr/bin:/bin", HOME=str(tmp), TMPDIR=str(tmp),
+               MPLCONFIGDIR=str(tmp / "matplotlib"), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=str(plugin_inside), PYTHONHASHSEED="0", CUDA_VISIBLE_DEVICES="",
+               COURSE_GRADE_THREADS=str(threads),
+               **{name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
+    return env, tmp
