@@ -68,7 +68,14 @@ def first_training_images(count=12, data_dir=None):
 
 
 def transform_all(dataset, transform):
-    """Run ``transform`` once on every image of ``dataset``; return (images (N, 784), labels (N,))."""
+    """Run ``transform`` on the images of ``dataset``; return (images (N, 784), labels (N,)).
+
+    A transform such as ToTensor, Normalize and flatten maps every grey value (0..255) to one float
+    whatever the pixels around it: then the images stay uint8 (a quarter of the memory) with a
+    table of 256 floats, and every batch is turned into floats when it is served
+    (``GreyLevelImages``). The table comes from one image holding every grey value, and is checked
+    against the transform on a sample of real images; any other transform runs once per image.
+    """
     if not getattr(transform, "transforms", True):
         raise NotImplementedError("TODO 2d")  # the untouched template: every step is commented out
     first = transform(dataset.data[0].numpy())
@@ -78,10 +85,83 @@ def transform_all(dataset, transform):
     if first.shape != (IMAGE_SIDE * IMAGE_SIDE,):
         raise DataError(f"DataLoaderFNN's transform must turn each 28x28 image into a tensor of shape (784,), "
                         f"but it returns shape {tuple(first.shape)}. Fix TODO 2d in fnn.py.")
+    pixels = dataset.data.reshape(len(dataset.data), -1)
+    table = grey_level_table(transform)
+    if table is not None and _table_agrees(transform, dataset.data, table):
+        return GreyLevelImages(pixels, table), dataset.targets.clone()
     images = torch.empty(len(dataset.data), first.numel(), dtype=torch.float32)
     for index, image in enumerate(dataset.data):
         images[index] = transform(image.numpy())
     return images, dataset.targets.clone()
+
+
+def grey_level_table(transform):
+    """The float ``transform`` gives each grey value 0..255, as a (256,) tensor; None where its
+    output for a pixel depends on more than that pixel's own grey value."""
+    probe = (torch.arange(IMAGE_SIDE * IMAGE_SIDE) % 256).to(torch.uint8)
+    output = transform(probe.reshape(IMAGE_SIDE, IMAGE_SIDE).numpy())
+    if not isinstance(output, torch.Tensor) or output.shape != probe.shape or not output.is_floating_point():
+        return None
+    table = output[:256].to(torch.float32).clone()
+    return table if torch.equal(table[probe.long()], output.to(torch.float32)) else None
+
+
+def _table_agrees(transform, images, table, samples=300):
+    """Whether ``table`` gives what ``transform`` gives on the first images and a seeded sample."""
+    picked = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:samples]
+    for index in torch.cat([torch.arange(min(20, len(images))), picked]).tolist():
+        image = images[index]
+        if not torch.allclose(transform(image.numpy()).to(torch.float32), table[image.reshape(-1).long()],
+                              rtol=0.0, atol=1e-6):
+            return False
+    return True
+
+
+class GreyLevelImages:
+    """Images kept as uint8 grey values and turned into floats through a table, batch by batch.
+
+    ``pixels`` (N, 784) uint8 is shared, never copied: indexing selects ``rows`` of it. Supports
+    what the loader and ``torch.utils.data.TensorDataset`` need: ``len``, ``size``, ``shape``,
+    indexing by a number (one float image), by a slice or index tensor (fewer rows) and ``to_floats``.
+    """
+
+    CHUNK = 4096  # rows turned into floats at once: bounds the index copy
+
+    def __init__(self, pixels, table, rows=None):
+        self.pixels, self.table = pixels, table
+        self.rows = torch.arange(len(pixels)) if rows is None else rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    @property
+    def shape(self):
+        return torch.Size((len(self.rows), self.pixels.shape[1]))
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def __getitem__(self, index):
+        if isinstance(index, int) or (torch.is_tensor(index) and index.dim() == 0):
+            return self._floats(self.pixels[self.rows[index]])
+        return GreyLevelImages(self.pixels, self.table, self.rows[index])
+
+    def _floats(self, pixels):
+        # index_select with int32 indices: the fastest lookup here (0.04 s for an epoch of 48,000 images)
+        return self.table.index_select(0, pixels.reshape(-1).int()).view(pixels.shape)
+
+    def to_floats(self):
+        """All the selected images as floats, (len(self), 784)."""
+        out = torch.empty(tuple(self.shape), dtype=self.table.dtype)
+        for start in range(0, len(self.rows), self.CHUNK):
+            rows = self.rows[start:start + self.CHUNK]
+            out[start:start + len(rows)] = self._floats(self.pixels[rows])
+        return out
+
+
+def as_floats(images):
+    """Float images from either kind of storage: a float tensor, or ``GreyLevelImages``."""
+    return images.to_floats() if isinstance(images, GreyLevelImages) else images
 
 
 @dataclass
@@ -115,6 +195,7 @@ class Batches:
             else:
                 index = order[start:start + self.batch_size]
                 images, labels = self.images[index], self.labels[index]
+            images = as_floats(images)
             if self.augment is not None:
                 images = self.augment(images)
             yield images, labels
@@ -131,20 +212,22 @@ class InMemorySplits:
 
     def __call__(self, split):
         """Batches of one split: ``"train"`` (shuffled, augmented), ``"val"`` or ``"test"``."""
-        images, labels = self.tensors(split)
+        images, labels = self._tensors[check_choice("split", split, SPLITS)]
         if split != "train":
             return Batches(images, labels, self.batch_size)
         return Batches(images, labels, self.batch_size, generator=self._shuffle, augment=self.augment)
 
     def tensors(self, split):
-        """All images ``(N, 784)`` and labels ``(N,)`` of one split, unshuffled, unaugmented."""
-        return self._tensors[check_choice("split", split, SPLITS)]
+        """All images ``(N, 784)`` and labels ``(N,)`` of one split, unshuffled, unaugmented (a new
+        float copy each call: the loader itself keeps grey values)."""
+        images, labels = self._tensors[check_choice("split", split, SPLITS)]
+        return as_floats(images), labels
 
     def show_sizes(self):
         """Print how many images and batches each split has, and the shape of one batch."""
         print(f"{'split':<6}{'images':>8}{'batches':>9}   batch shape")
         for split in SPLITS:
-            images, _ = self.tensors(split)
+            images, _ = self._tensors[split]
             batches = math.ceil(len(images) / self.batch_size)
             shape = (min(self.batch_size, len(images)), images.shape[1])
             print(f"{split:<6}{len(images):>8}{batches:>9}   {shape}")

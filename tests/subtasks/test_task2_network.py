@@ -175,8 +175,11 @@ def transform_of_loader(monkeypatch):
     from conftest import load_student_module
 
     module = load_student_module("fnn")
-    monkeypatch.setattr(module, "transform_all",
-                        lambda dataset, transform: (torch.zeros(len(dataset.data), 784), dataset.targets.clone()))
+    from utils.data import GreyLevelImages
+
+    blank = torch.zeros(1, 784, dtype=torch.uint8)
+    monkeypatch.setattr(module, "transform_all", lambda dataset, transform: (
+        GreyLevelImages(blank.expand(len(dataset.data), -1), torch.zeros(256)), dataset.targets.clone()))
     with explain("DataLoaderFNN(...) to build"):
         loader = module.DataLoaderFNN(verbose=False)
     if not loader.transform.transforms:
