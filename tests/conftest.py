@@ -1,10 +1,11 @@
 """Which implementation the tests check, and how they load it.
 
-``pytest`` checks the reference solutions (``solutions/``) and the course's own code;
-``pytest --impl student`` checks the files students fill in, subtask by subtask (only
-``tests/subtasks/``). Where there are no solutions (the students' repository), student mode is
-the default. Student files are imported when a test first needs them, so a file that does not
-load fails only the subtasks that use it.
+``pytest`` checks the reference solutions (``solutions/``) and the course's own code, hidden
+grading checks (``tests/grading/``) included; ``pytest --impl student`` checks the files students
+fill in, subtask by subtask (only ``tests/subtasks/``, and ``tests/grading/`` where it is named on
+the command line: ``pytest --impl student tests/grading``). Where there are no solutions (the
+students' repository), student mode is the default. Student files are imported when a test first
+needs them, so a file that does not load fails only the subtasks that use it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO_ROOT / "solutions"
+HIDDEN_CHECKS = REPO_ROOT / "tests" / "grading"  # never released; tools/grade.py adds them to a submission's run
 sys.path.insert(0, str(REPO_ROOT))
 
 from student_imports import (  # noqa: E402, F401 - tests import these from conftest
@@ -62,15 +64,30 @@ def pytest_configure(config):
 
 
 def pytest_ignore_collect(collection_path, config):
-    """Student mode checks subtasks only; with one marker (-m task2a) only the files that have it."""
+    """Student mode checks subtasks only (the hidden checks only where named on the command line);
+    with one marker (-m task2a) only the files that have it."""
     if config.getoption("impl") != "student" or collection_path.suffix != ".py":
         return None
-    if "subtasks" not in collection_path.parts:
+    if "subtasks" not in collection_path.parts and not hidden_checks_named(collection_path, config):
         return True
     marker = (config.getoption("markexpr") or "").strip()
     if marker in BY_MARKER and collection_path.name.startswith("test_"):
         return f"mark.{marker}" not in collection_path.read_text()
     return None
+
+
+def hidden_checks_named(path, config):
+    """Whether ``path`` lies in tests/grading/ under a path given on the command line (not testpaths)."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return False
+    path = Path(path).resolve()
+    if not path.is_relative_to(HIDDEN_CHECKS):
+        return False
+    for argument in config.args:
+        named = (Path(config.invocation_params.dir) / argument.split("::")[0]).resolve()
+        if named.is_relative_to(HIDDEN_CHECKS) and (path == named or path.is_relative_to(named)):
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(config, items):

@@ -17,6 +17,8 @@ from utils.cli import todo_line
 from utils.subtasks import BY_MARKER, BY_TAG, SUBTASKS, order, student_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+HIDDEN_PREFIX = "tests/grading/"  # the hidden checks: never in a student's repository, added by grading
+PUBLIC_PASS_NOTE = "public checks pass; grading adds checks you do not see"
 TODO_RAISED = re.compile(r"^TODO (\w+)")
 MAX_DETAIL_LINES = 4
 
@@ -133,6 +135,16 @@ def summary_rows(tests):
     return rows
 
 
+def all_done_note(tests, rows):
+    """What a student may conclude when every subtask checked is done: the checks they have pass,
+    and grading runs more (the hidden checks) unless this run included them."""
+    if not rows or any(status != "done" for _, status, _ in rows):
+        return None
+    if any(nodeid.startswith(HIDDEN_PREFIX) for nodeid in tests):
+        return "public and hidden checks pass."
+    return PUBLIC_PASS_NOTE + "."
+
+
 def pytest_configure(config):
     config.pluginmanager.register(ProgressReporter(config), "course-progress")
 
@@ -193,6 +205,9 @@ class ProgressReporter:
         upcoming = next((BY_TAG[tag] for tag, status, _ in rows if status != "done"), None)
         after = f" Next: {upcoming.tag}, checked with {upcoming.check} (-v adds the traceback)." if upcoming else ""
         write(f"{done} of {len(rows)} subtasks done.{after}")
+        note = all_done_note(self.tests, rows)
+        if note:
+            write(note)
 
     def _more_hints(self, tag, status, level):
         """The hints asked for with --hint 2 or 3, and how to ask for the next one."""
