@@ -2,8 +2,10 @@
 
 Each mutant replaces a snippet that occurs exactly once inside the fences of its subtask's TODO
 in ``solutions/<file>`` with the wrong version a student might write. The subtask's own tests
-must then fail. Add a mutant where a new kind of mistake turns up; ``python tools/mutants.py
---list`` shows the table, ``--only <tag>`` runs one subtask's mutants.
+must then fail: its public checks (tests/subtasks/), or at least its hidden grading checks
+(tests/grading/); the mutants marked "only the hidden checks see it" are the reason those
+exist. Add a mutant where a new kind of mistake turns up; ``python tools/mutants.py --list``
+shows the table, ``--only <tag>`` runs one subtask's mutants.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ MUTANTS = (
     M("1a", "grid of 3 rows x 2 columns", MAIN, "rows=2, cols=3", "rows=3, cols=2"),
     M("1a", "images transposed with .T (28, 28, 6)", MAIN, "images[:6].reshape(-1, 28, 28)",
       "images[:6].reshape(-1, 28, 28).T"),
+    M("1a", "each picture transposed (rows and columns swapped)", MAIN, "images[:6].reshape(-1, 28, 28)",
+      "images[:6].reshape(-1, 28, 28).transpose(1, 2)"),  # only the hidden checks see it
     # 1b: label counts
     M("1b", "bincount without minlength", MAIN, "torch.bincount(labels, minlength=num_classes)",
       "torch.bincount(labels)"),
@@ -97,6 +101,9 @@ MUTANTS = (
       "return self.output(self.hidden2(self.hidden1(x))).argmax(dim=1)"),
     M("2c", "layers in the wrong order", FNN, "return self.output(self.hidden2(self.hidden1(x)))",
       "return self.output(self.hidden1(self.hidden2(x)))"),
+    M("2c", "the batch squeezed (a batch of one loses its dimension)", FNN,
+      "return self.output(self.hidden2(self.hidden1(x)))",
+      "return self.output(self.hidden2(self.hidden1(x.squeeze())))"),  # only the hidden checks see it
     # 2d: the transform
     M("2d", "flatten left commented out", FNN, "            transforms.Lambda(flatten_image),\n", ""),
     M("2d", "ToTensor left commented out", FNN, "            transforms.ToTensor(),\n", ""),
@@ -199,6 +206,7 @@ MUTANTS = (
     M("4d", "probabilities taken for the predictions", MAIN, "predicted, _ = predict(images[:count])",
       "_, predicted = predict(images[:count])"),
     M("4d", "grid of count // 2 rows x 2 columns", MAIN, "rows=2, cols=-(-count // 2)", "rows=-(-count // 2), cols=2"),
+    M("4d", "two rows of six, whatever count is", MAIN, "rows=2, cols=-(-count // 2)", "rows=2, cols=6"),
     # bonus a: sum_correct_preds
     M("bonus_a", "argmax over the batch", TRAINER, "predicted.argmax(dim=1)", "predicted.argmax(dim=0)"),
     M("bonus_a", "mean instead of sum", TRAINER, "== target).sum()", "== target).float().mean()"),
@@ -235,6 +243,8 @@ MUTANTS = (
     M("bonus_c", "biases zeroed, not set to `bias`", FNN, "module.bias.fill_(bias)", "module.bias.zero_()"),
     M("bonus_c", "no torch.no_grad()", FNN, "with torch.no_grad():\n            if scheme",
       "if True:\n            if scheme"),
+    M("bonus_c", "a new bias Parameter instead of filling the old one", FNN, "module.bias.fill_(bias)",
+      "module.bias = torch.nn.Parameter(torch.full_like(module.bias, bias))"),  # only the hidden checks see it
     # bonus d: penalties
     M("bonus_d", "L1 over the biases too", TRAINER, "p.abs().sum() for p in model.parameters() if p.dim() > 1",
       "p.abs().sum() for p in model.parameters()"),
@@ -254,6 +264,8 @@ MUTANTS = (
       "add(dict(default, **{factor: value})", "add({factor: value}"),
     M("bonus_e", "only the one-at-a-time configs", "bonus_e_sweep.py",
       '        add(dict(zip(grid, values)), "combined")', "        pass"),
+    M("bonus_e", "varied around the module's DEFAULT, not the given default", "bonus_e_sweep.py",
+      "add(dict(default, **{factor: value})", "add(dict(DEFAULT, **{factor: value})"),  # only hidden checks see it
     # bonus f: a network of any depth
     M("bonus_f", "dropout before each hidden layer", FNN,
       "            layers.append(_dense_layer(size_in, size_out, activation_func, use_batch_norm))\n"
@@ -275,6 +287,8 @@ MUTANTS = (
       "self.layers = layers\n        self.forward = lambda x: torch.nn.Sequential(*self.layers)(x)"),
     M("bonus_f", "activation on the output layer", FNN, "_dense_layer(sizes[-1], num_classes)",
       "_dense_layer(sizes[-1], num_classes, activation_func)"),
+    M("bonus_f", "batch norm not passed on", FNN, "_dense_layer(size_in, size_out, activation_func, use_batch_norm)",
+      "_dense_layer(size_in, size_out, activation_func)"),  # only the hidden checks see it
     # bonus g: MSE on one-hot targets
     M("bonus_g", "no one-hot", "bonus_g_regression.py",
       "F.mse_loss(output, F.one_hot(target, output.shape[1]).to(output.dtype))", "F.mse_loss(output, target.float())"),
@@ -301,6 +315,9 @@ MUTANTS = (
       "top = max(0, int(round(FRAME / 2 - centre_y - 0.5)))\n"
       "    left = max(0, int(round(FRAME / 2 - centre_x - 0.5)))"),
     M("bonus_h", "scaled by the shorter side", HAND, "scale = BOX / max(ink.shape)", "scale = BOX / min(ink.shape)"),
+    M("bonus_h", "only ever shrinks, never enlarges", HAND, "scale = BOX / max(ink.shape)",
+      "scale = min(1.0, BOX / max(ink.shape))"),  # only the hidden checks see it
+    M("bonus_h", "scaled by the height only", HAND, "scale = BOX / max(ink.shape)", "scale = BOX / ink.shape[0]"),
     # bonus i: data augmentation
     M("bonus_i", "angle in degrees used as radians", AUG, "angle = torch.deg2rad(uniform(-max_degrees, max_degrees))",
       "angle = uniform(-max_degrees, max_degrees)"),

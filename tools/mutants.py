@@ -5,7 +5,10 @@ writes (a class where an instance belongs, a softmax in ``forward``, a loss aver
 ...). For each one the tool copies the repository's ``solutions/``, ``utils/``, ``tests/``,
 ``tools/`` and ``pyproject.toml`` into a scratch folder (``data/`` is linked), applies the
 mutant to the scratch copy of the solution, runs that subtask's tests there in solution mode and
-checks that the subtask is not "done" (the mutant is killed). A mutant whose tests are still
+checks that the subtask is not "done" (the mutant is killed). The hidden grading checks
+(``tests/grading/``, never released) run with the public ones (``tests/subtasks/``); the report
+says, per mutant, whether the public checks killed it and whether the hidden ones did, and counts
+the mutants only the hidden checks catch. A mutant whose tests are still
 running at the time-out is reported as "timed out": not killed, since nothing failed, and not
 passed either. One scratch copy serves all mutants; each file is restored after its mutant. The
 table of mutants is ``tools/mutant_table.py``.
@@ -45,6 +48,28 @@ from utils.subtasks import BY_TAG, SUBTASKS  # noqa: E402
 
 MIN_CORE, MIN_BONUS = 5, 3
 KILLED, SURVIVED, TIMED_OUT = "killed", "SURVIVED", "timed out"  # the outcomes of one mutant
+PUBLIC_TESTS, HIDDEN_TESTS = "tests/subtasks", "tests/grading"
+
+
+class Outcome(str):
+    """KILLED, SURVIVED or TIMED_OUT, and which checks killed the mutant: ``public`` and ``hidden``
+    are True (some test of the subtask failed), False (all passed) or None (none ran or not known)."""
+
+    def __new__(cls, value, public=None, hidden=None):
+        outcome = super().__new__(cls, value)
+        outcome.public, outcome.hidden = public, hidden
+        return outcome
+
+
+def kills(tests, tag):
+    """(public, hidden): whether the public and the hidden tests of ``tag`` in a recorded run failed
+    the mutant (True), all passed (False), or were not there (None)."""
+    verdicts = []
+    for hidden in (False, True):
+        mine = [outcome for nodeid, outcome in tests.items()
+                if tag in outcome["subtasks"] and nodeid.startswith(HIDDEN_TESTS + "/") == hidden]
+        verdicts.append(any(outcome["status"] != "passed" for outcome in mine) if mine else None)
+    return tuple(verdicts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +130,8 @@ def check_table(solutions=REPO_ROOT / "solutions"):
 
 
 def run_mutant(mutant, repo, timeout=300):
-    """(outcome: KILLED, SURVIVED or TIMED_OUT; what the student would read; seconds)."""
+    """(outcome: KILLED, SURVIVED or TIMED_OUT, an ``Outcome`` that says which checks killed it;
+    what the student would read; seconds)."""
     path = repo / "solutions" / mutant.file
     original = path.read_text()
     record = repo / "outcomes.json"
@@ -114,21 +140,26 @@ def run_mutant(mutant, repo, timeout=300):
     try:
         path.write_text(apply(mutant, original))
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
+        folders = [folder for folder in (PUBLIC_TESTS, HIDDEN_TESTS) if (repo / folder).is_dir()] or [PUBLIC_TESTS]
         try:
             result = subprocess.run(
-                [sys.executable, "-m", "pytest", "tests/subtasks", "-m", BY_TAG[mutant.tag].marker, "-q",
+                [sys.executable, "-m", "pytest", *folders, "-m", BY_TAG[mutant.tag].marker, "-q",
                  "-p", "no:randomly", "--record-outcomes", str(record)],
                 cwd=repo, capture_output=True, text=True, env=env, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return TIMED_OUT, f"(its tests were still running after {timeout} s)", time.monotonic() - started
+            return (Outcome(TIMED_OUT), f"(its tests were still running after {timeout} s)",
+                    time.monotonic() - started)
     finally:
         path.write_text(original)
     seconds = time.monotonic() - started
     if not record.exists():
-        return SURVIVED, "(no outcomes recorded) " + (result.stdout + result.stderr).strip()[-300:], seconds
-    row = json.loads(record.read_text())["subtasks"].get(mutant.tag, {"status": "no tests ran", "detail": ""})
+        return Outcome(SURVIVED), "(no outcomes recorded) " + (result.stdout + result.stderr).strip()[-300:], seconds
+    recorded = json.loads(record.read_text())
+    row = recorded["subtasks"].get(mutant.tag, {"status": "no tests ran", "detail": ""})
     detail = row["detail"].strip()
-    return (SURVIVED if row["status"] == "done" else KILLED), f"[{row['status']}] {detail}", seconds
+    public, hidden = kills(recorded["tests"], mutant.tag)
+    outcome = Outcome(SURVIVED if row["status"] == "done" else KILLED, public, hidden)
+    return outcome, f"[{row['status']}] {detail}", seconds
 
 
 def choose(only=None, sample=None, seed=0):
@@ -164,23 +195,55 @@ def main(argv=None):
         for number, mutant in enumerate(chosen, 1):
             outcome, message, seconds = run_mutant(mutant, repo)
             lines = [line for line in message.splitlines() if line.strip()] or [""]
-            print(f"{number:>3}/{len(chosen)} {mutant.tag:<8} {outcome:<9} {seconds:5.1f}s  {mutant.name}", flush=True)
+            print(f"{number:>3}/{len(chosen)} {mutant.tag:<8} {outcome:<9} {seconds:5.1f}s  {mutant.name}  "
+                  f"[public: {_word(getattr(outcome, 'public', None))}, hidden: "
+                  f"{_word(getattr(outcome, 'hidden', None))}]", flush=True)
             for line in (lines if args.full else lines[:1]):
                 print(f"{'':>25}{line[:160]}", flush=True)
             outcomes[mutant] = outcome
     print()
-    print("subtask  mutants  killed  timed out")
-    for subtask in SUBTASKS:
-        mine = [outcomes[m] for m in chosen if m.tag == subtask.tag]
-        if mine:
-            print(f"{subtask.tag:<8} {len(mine):>7}  {mine.count(KILLED):>6}  {mine.count(TIMED_OUT):>9}")
+    print(table(chosen, outcomes))
     counts = list(outcomes.values())
+    hidden = [o for o in counts if getattr(o, "hidden", None)]
+    only_hidden = [o for o in hidden if getattr(o, "public", None) is False]
     print(f"{counts.count(KILLED)} of {len(chosen)} mutants killed, {counts.count(TIMED_OUT)} timed out, "
-          f"{counts.count(SURVIVED)} survived")
+          f"{counts.count(SURVIVED)} survived; the hidden checks killed {len(hidden)}, "
+          f"{len(only_hidden)} of them missed by the public checks")
     for mutant, outcome in outcomes.items():
         if outcome != KILLED:
             print(f"  {'survived' if outcome == SURVIVED else 'timed out'}: {mutant.label}")
     return 0 if counts.count(KILLED) == len(chosen) else 1
+
+
+def _word(killed):
+    return {True: "killed", False: "passed", None: "-"}[killed]
+
+
+TABLE_HEAD = ("subtask", "mutants", "killed", "public kills", "hidden kills", "hidden only", "timed out")
+
+
+def table(chosen, outcomes):
+    """Per subtask: mutants, killed, killed by the public checks, by the hidden ones, by the hidden
+    ones alone (the public checks passed them), timed out; then a total line."""
+    def counts(mine):
+        return (len(mine), mine.count(KILLED), sum(getattr(o, "public", None) is True for o in mine),
+                sum(getattr(o, "hidden", None) is True for o in mine),
+                sum(getattr(o, "hidden", None) is True and getattr(o, "public", None) is False for o in mine),
+                mine.count(TIMED_OUT))
+
+    widths = [max(8, len(head)) for head in TABLE_HEAD]
+    lines = ["  ".join(head.ljust(width) if index == 0 else head.rjust(width)
+                       for index, (head, width) in enumerate(zip(TABLE_HEAD, widths)))]
+
+    def line(name, values):
+        return "  ".join([name.ljust(widths[0]), *(str(v).rjust(w) for v, w in zip(values, widths[1:]))])
+
+    for subtask in SUBTASKS:
+        mine = [outcomes[m] for m in chosen if m.tag == subtask.tag and m in outcomes]
+        if mine:
+            lines.append(line(subtask.tag, counts(mine)))
+    lines.append(line("total", counts([outcomes[m] for m in chosen if m in outcomes])))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
