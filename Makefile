@@ -48,6 +48,10 @@ grade: $(INSTALLED)  ## grade a class in sandboxes: make grade SUBMISSIONS=folde
 	@case "$(ARGS)" in *--no-sandbox*|*--sandbox*) ;; *) $(MAKE) --no-print-directory bubblewrap ;; esac
 	$(PY) tools/grade.py $(SUBMISSIONS) --out $(OUT) $(ARGS)
 
+.PHONY: autograder
+autograder: $(INSTALLED)  ## Gradescope's zip: autograder.zip (setup.sh, run_autograder, the release, MNIST; no solutions)
+	OMP_NUM_THREADS=1 $(PY) tools/autograder.py build $(ARGS)
+
 .PHONY: bubblewrap
 bubblewrap:  ## the sandbox grading needs: installs bubblewrap with apt-get as root, else names it
 	@command -v bwrap >/dev/null || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null \

@@ -19,6 +19,11 @@ Usage::
 
     python tools/grade.py SUBMISSIONS --out OUT [--jobs 2] [--timeout 900] [--test-timeout 120]
     python tools/grade.py --single SUBMISSION --out OUT [--sandbox container]
+    python tools/grade.py --collect ids.json [--release DIR]     # the test ids, for --expected ids.json
+
+``--release DIR`` grades against a release written beforehand (``tools/release.py``, with MNIST in its
+``data/MNIST/raw``) and ``--expected FILE`` with test ids collected beforehand: Gradescope's zip
+(``tools/autograder.py``) holds no solutions, and its container has room for one torch process at a time.
 """
 
 from __future__ import annotations
@@ -40,7 +45,6 @@ for _folder in (str(REPO_ROOT), str(TOOLS), str(REPO_ROOT / "tests")):
     if _folder not in sys.path:
         sys.path.append(_folder)
 
-import release  # noqa: E402
 from grader import expected as expected_tests  # noqa: E402
 from grader import reports, runner, sandbox, scan, verdicts  # noqa: E402
 from grader.reports import Graded  # noqa: E402
@@ -53,21 +57,26 @@ from utils.subtasks import STUDENT_FILES, SUBTASKS  # noqa: E402
 HIDDEN_DIR = REPO_ROOT / "tests" / "grading"
 
 
-class Setup:
-    """What every submission of one grading run shares: the clean release, the plugin, the expected tests."""
+class SetupError(Exception):
+    """A grading run that cannot start: the release cannot be written or read, MNIST is not intact."""
 
-    def __init__(self, work, mode, hidden_dir):
+
+class Setup:
+    """What every submission of one grading run shares: the clean release, the plugin, the expected tests.
+
+    ``prebuilt``: a release folder written beforehand (``tools/release.py``; Gradescope's zip holds no
+    solutions to write one from), copied, never used in place. ``expected``: the Expected tests
+    collected beforehand; else they are collected here, while the first submission's pytest starts.
+    """
+
+    def __init__(self, work, mode, hidden_dir, prebuilt=None, expected=None):
         self.work, self.mode, self.hidden_dir = work, mode, hidden_dir
         os.chmod(work, 0o711)  # the sandbox's user may pass through to its own run folder, not list the others
         self.release_dir = work / "release"
-        release.write_release(self.release_dir)
-        raw = REPO_ROOT / "data" / "MNIST" / "raw"
-        if not raw.is_dir():
-            from utils.mnist import ensure_mnist
-
-            ensure_mnist(REPO_ROOT / "data")
+        write_clean_release(self.release_dir, prebuilt)
+        raw = mnist_raw(prebuilt)
         target = self.release_dir / "data" / "MNIST" / "raw"
-        shutil.copytree(raw, target, ignore=shutil.ignore_patterns("*.gz"))  # never the original
+        shutil.copytree(raw, target, ignore=shutil.ignore_patterns("*.gz", ".*"))  # never the original
         for path in target.iterdir():
             path.chmod(0o444)
         self.plugin_dir = work / "plugin"
@@ -75,21 +84,14 @@ class Setup:
         shutil.copyfile(TOOLS / "grading_plugin.py", self.plugin_dir / "grading_plugin.py")
         for folder in (self.release_dir, self.plugin_dir):
             folder.chmod(0o755)
-        collect_dir = work / "collect"
-        shutil.copytree(self.release_dir, collect_dir, ignore=shutil.ignore_patterns("MNIST"))
-        if hidden_dir is not None:
-            shutil.copytree(hidden_dir, collect_dir / expected_tests.HIDDEN_FOLDER,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        # Collected while the first submissions' pytest starts up: they wait for it only to learn their order.
         self._collecting = ThreadPoolExecutor(1)
-        self._expected = self._collecting.submit(self._collect, collect_dir, hidden_dir is not None)
+        if expected is not None:
+            self._expected = self._collecting.submit(lambda: expected)
+        else:
+            # Collected while the first submissions' pytest starts up: they wait for it only to learn their order.
+            self._expected = self._collecting.submit(collect_expected, self.release_dir, self.plugin_dir,
+                                                     hidden_dir, work)
         self._collecting.shutdown(wait=False)
-
-    def _collect(self, collect_dir, hidden):
-        try:
-            return expected_tests.collect(collect_dir, self.plugin_dir, hidden)
-        finally:
-            runner.remove_tree(collect_dir)
 
     def expected(self):
         """The Expected tests of the clean release (waits for their collection)."""
@@ -98,6 +100,54 @@ class Setup:
     def wait(self):
         """Let the collection end before the work folder goes (a class with no submission never asks)."""
         self._expected.exception()
+
+
+def write_clean_release(dest, prebuilt=None):
+    """Write the release into ``dest``: from solutions/, or a copy of the release folder ``prebuilt`` (no MNIST)."""
+    if prebuilt is None:
+        import release  # only here: it needs solutions/, which Gradescope's zip does not hold
+
+        try:
+            release.write_release(dest)
+        except release.ReleaseError as error:
+            raise SetupError(str(error)) from error
+        return
+    prebuilt = Path(prebuilt)
+    if not (prebuilt / "tests" / "subtasks").is_dir():
+        raise SetupError(f"--release {prebuilt}: not a release folder (no tests/subtasks/)")
+    shutil.copytree(prebuilt, dest, symlinks=True,
+                    ignore=shutil.ignore_patterns("MNIST", "__pycache__", "*.pyc", ".pytest_cache"))
+
+
+def mnist_raw(prebuilt=None):
+    """The folder of the four MNIST files the checks get: the prebuilt release's, else this repository's."""
+    if prebuilt is not None and (Path(prebuilt) / "data" / "MNIST" / "raw").is_dir():
+        raw = Path(prebuilt) / "data" / "MNIST" / "raw"
+        from utils.mnist import SHA256, is_verified
+
+        broken = [name for name in SHA256 if not is_verified(raw / name)]
+        if broken:
+            raise SetupError(f"MNIST in {raw} is not intact ({', '.join(broken)} missing or altered)")
+        return raw
+    raw = REPO_ROOT / "data" / "MNIST" / "raw"
+    if not raw.is_dir():
+        from utils.mnist import ensure_mnist
+
+        ensure_mnist(REPO_ROOT / "data")
+    return raw
+
+
+def collect_expected(release_dir, plugin_dir, hidden_dir, work):
+    """The Expected tests of the clean release in ``release_dir`` (with the checks of ``hidden_dir``)."""
+    collect_dir = Path(work) / "collect"
+    shutil.copytree(release_dir, collect_dir, ignore=shutil.ignore_patterns("MNIST"))
+    if hidden_dir is not None:
+        shutil.copytree(hidden_dir, collect_dir / expected_tests.HIDDEN_FOLDER,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    try:
+        return expected_tests.collect(collect_dir, plugin_dir, hidden_dir is not None)
+    finally:
+        runner.remove_tree(collect_dir)
 
 
 def grade_files(name, source, setup, limits, threads):
@@ -152,7 +202,7 @@ def _hidden(option):
 
 
 def grade_all(submissions, out, limits=None, jobs=1, progress=True, threads=1, mode="bwrap", hidden=None,
-              hidden_visibility="after_published"):
+              hidden_visibility="after_published", prebuilt=None, expected=None):
     """Grade every submission in ``submissions`` into ``out``; return the Graded list, by name."""
     limits = limits or Limits()
     out = Path(out)
@@ -162,7 +212,7 @@ def grade_all(submissions, out, limits=None, jobs=1, progress=True, threads=1, m
     jobs = max(1, min(jobs, cores // max(1, threads) or 1, len(entries) or 1))  # never more threads than cores
     results = [refused(name, reason, mode) for name, reason in refusals]
     with tempfile.TemporaryDirectory(prefix="grading-") as work:
-        setup = Setup(Path(work), mode, _hidden(hidden))
+        setup = Setup(Path(work), mode, _hidden(hidden), prebuilt, expected)
         from tqdm import tqdm
 
         def one(name, path):
@@ -182,12 +232,13 @@ def grade_all(submissions, out, limits=None, jobs=1, progress=True, threads=1, m
     return sorted(results, key=lambda graded: graded.name)
 
 
-def grade_single(path, out, limits=None, threads=1, mode="bwrap", hidden=None, hidden_visibility="after_published"):
+def grade_single(path, out, limits=None, threads=1, mode="bwrap", hidden=None, hidden_visibility="after_published",
+                 prebuilt=None, expected=None):
     """Grade the one submission at ``path`` into ``out`` (results.json, feedback.md, ...); return its Graded."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="grading-") as work:
-        setup = Setup(Path(work), mode, _hidden(hidden))
+        setup = Setup(Path(work), mode, _hidden(hidden), prebuilt, expected)
         graded = grade_files(Path(path).name or "submission", path, setup, limits or Limits(), threads)
     write_one(graded, out, out / "feedback.md", hidden_visibility)
     return graded
@@ -198,7 +249,7 @@ def main(argv=None):
     parser.add_argument("submissions", type=Path, nargs="?", help="folder holding one folder or .zip per submission")
     parser.add_argument("--single", type=Path, metavar="SUBMISSION",
                         help="grade this one submission (a folder or .zip) into OUT/results.json, OUT/feedback.md")
-    parser.add_argument("--out", type=Path, required=True, help="where grades.csv, feedback/ and results go")
+    parser.add_argument("--out", type=Path, help="where grades.csv, feedback/ and results go")
     parser.add_argument("--sandbox", choices=sandbox.MODES, default="bwrap",
                         help="bwrap (default); container: no bubblewrap layer, where the container is the sandbox "
                              "(Gradescope); none: no sandbox")
@@ -210,16 +261,32 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads per submission (1; jobs x threads stays within the cores)")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per submission (4096)")
+    parser.add_argument("--data-mb", type=int, default=None,
+                        help="RLIMIT_DATA of each of its processes (default: --memory-mb); torch reserves more "
+                             "than it uses, so a small --memory-mb needs a larger --data-mb")
     parser.add_argument("--disk-mb", type=int, default=Limits.disk_mb, help="disk per submission (2048)")
     parser.add_argument("--file-mb", type=int, default=Limits.file_mb, help="largest file it may write (256)")
     parser.add_argument("--hidden", metavar="DIR", default=None,
                         help="hidden checks (default: tests/grading/ here, if present); 'none': no hidden checks")
     parser.add_argument("--hidden-visibility", choices=reports.VISIBILITIES, default="after_published",
                         help="Gradescope visibility of the entries that hidden checks count toward (after_published)")
+    parser.add_argument("--release", type=Path, metavar="DIR", dest="prebuilt",
+                        help="grade against this release folder (tools/release.py's output, with data/MNIST/raw) "
+                             "instead of writing one from solutions/")
+    parser.add_argument("--expected", type=Path, metavar="FILE",
+                        help="the test ids, collected beforehand (--collect FILE), instead of collecting them now")
+    parser.add_argument("--collect", type=Path, metavar="FILE",
+                        help="only collect the release's test ids (and the hidden checks') into FILE, grade nothing")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.collect is not None:
+        return collect_main(args, parser)
+    if args.out is None:
+        parser.error("--out is required")
     if (args.submissions is None) == (args.single is None):
         parser.error("give either SUBMISSIONS (a folder of submissions) or --single SUBMISSION")
+    if args.prebuilt is not None and not args.prebuilt.is_dir():
+        parser.error(f"--release {args.prebuilt}: not a folder")
     if args.submissions is not None and not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder of submissions")
     if args.single is not None and not args.single.exists():
@@ -228,7 +295,8 @@ def main(argv=None):
     if hidden is not None and not hidden.is_dir():
         parser.error(f"--hidden {args.hidden}: not a folder")
     for name, value in (("--timeout", args.timeout), ("--test-timeout", args.test_timeout),
-                        ("--memory-mb", args.memory_mb), ("--disk-mb", args.disk_mb), ("--file-mb", args.file_mb)):
+                        ("--memory-mb", args.memory_mb), ("--disk-mb", args.disk_mb), ("--file-mb", args.file_mb),
+                        ("--data-mb", 1 if args.data_mb is None else args.data_mb)):
         if value <= 0:
             parser.error(f"{name} must be positive")
     problem = sandbox.check_mode(args.sandbox)  # before anything is built: a missing sandbox fails at once
@@ -236,15 +304,17 @@ def main(argv=None):
         parser.error(problem)
     started = time.monotonic()
     limits = Limits(timeout=args.timeout, test_timeout=args.test_timeout, memory_mb=args.memory_mb,
-                    disk_mb=args.disk_mb, file_mb=args.file_mb)
+                    data_mb=args.data_mb, disk_mb=args.disk_mb, file_mb=args.file_mb)
     options = dict(threads=args.threads, mode=args.sandbox, hidden=args.hidden,
-                   hidden_visibility=args.hidden_visibility)
+                   hidden_visibility=args.hidden_visibility, prebuilt=args.prebuilt)
     try:
+        if args.expected is not None:
+            options["expected"] = expected_tests.load(args.expected, hidden, args.prebuilt)
         if args.single is not None:
             results = [grade_single(args.single, args.out, limits, **options)]
         else:
             results = grade_all(args.submissions, args.out, limits, args.jobs, progress=not args.no_progress, **options)
-    except (expected_tests.CollectError, release.ReleaseError) as error:
+    except (expected_tests.CollectError, SetupError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 1
     text = reports.summary(results, time.monotonic() - started, sandbox.describe(args.sandbox))
@@ -252,6 +322,27 @@ def main(argv=None):
     (args.out / "summary.txt").write_text(text + "\n")
     if args.single is None:
         print(f"gradebook: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/")
+    return 0
+
+
+def collect_main(args, parser):
+    """``--collect FILE``: the test ids of the clean release (and of the hidden checks) into FILE."""
+    hidden = _hidden(args.hidden)
+    if hidden is not None and not hidden.is_dir():
+        parser.error(f"--hidden {args.hidden}: not a folder")
+    try:
+        with tempfile.TemporaryDirectory(prefix="collect-") as work:
+            work = Path(work)
+            write_clean_release(work / "release", args.prebuilt)
+            (work / "plugin").mkdir()
+            shutil.copyfile(TOOLS / "grading_plugin.py", work / "plugin" / "grading_plugin.py")
+            expected = collect_expected(work / "release", work / "plugin", hidden, work)
+    except (expected_tests.CollectError, SetupError) as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 1
+    expected_tests.save(expected, args.collect)
+    print(f"collected {len(expected.order)} test ids ({len(expected.hidden_subtasks())} subtasks with hidden checks) "
+          f"into {args.collect}")
     return 0
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from utils.subtasks import SUBTASKS
 
@@ -76,4 +77,41 @@ def collect(release_dir, plugin_dir, hidden, timeout=300):
     if not collected:
         raise CollectError("the clean release's tests could not be collected:\n" + output[-3000:])
     tags = {nodeid: subtasks for nodeid, subtasks in collected.items() if subtasks}
+    return Expected(tags, run_order(tags))
+
+
+def save(expected, path):
+    """Write the test ids and their subtasks to ``path`` (JSON), for ``load``."""
+    Path(path).write_text(json.dumps({"tests": expected.tags}, indent=1) + "\n")
+
+
+def load(path, hidden_dir, release_dir=None):
+    """The Expected tests saved in ``path``, checked against what this grading run holds.
+
+    The ids must name only known subtasks, hidden ids must come with a hidden folder and the other
+    way round, and every file they name must be in ``release_dir`` (or ``hidden_dir``): a file of
+    ids from another release is refused, not graded with.
+    """
+    try:
+        tags = json.loads(Path(path).read_text())["tests"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CollectError(f"{path}: not a file of test ids ({error})") from error
+    if not isinstance(tags, dict) or not tags or not all(
+            isinstance(nodeid, str) and isinstance(subtasks, list) and subtasks
+            and all(tag in POSITION for tag in subtasks) for nodeid, subtasks in tags.items()):
+        raise CollectError(f"{path}: not a file of test ids (each id needs a list of known subtasks)")
+    has_hidden = any(is_hidden(nodeid) for nodeid in tags)
+    if has_hidden != (hidden_dir is not None):
+        raise CollectError(f"{path}: its ids {'include' if has_hidden else 'lack'} hidden checks, but this run has "
+                           f"{'none' if hidden_dir is None else hidden_dir}: collect them again with the same --hidden")
+    for nodeid in tags:
+        file = nodeid.split("::")[0]
+        if is_hidden(nodeid):
+            place = Path(hidden_dir) / file[len(HIDDEN_FOLDER) + 1:]
+        elif release_dir is not None:
+            place = Path(release_dir) / file
+        else:
+            continue
+        if not place.is_file():
+            raise CollectError(f"{path}: names {file}, which is not in the release: collect the ids again")
     return Expected(tags, run_order(tags))

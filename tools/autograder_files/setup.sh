@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 22.04).
+# 1. Python 3.11 or newer (apt if missing), a virtual environment in source/venv, the CPU wheels
+#    of the pinned torch and torchvision, then the rest of requirements.txt.
+# 2. MNIST from inside the zip into the release's data/MNIST/raw, each file checked against its
+#    SHA-256 (SHA256SUMS, written from utils/mnist.py): a wrong file stops the build here.
+# 3. The test ids shipped in the zip are collected again with what was installed: they must agree.
+# AUTOGRADER_ROOT (default /autograder) moves everything; AUTOGRADER_SKIP_INSTALL=1 skips 1 and 3
+# (for a stand-in root on a machine that has the packages already).
+set -euo pipefail
+
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+RAW="$SOURCE/release/data/MNIST/raw"
+TORCH_INDEX="https://download.pytorch.org/whl/cpu"
+
+fail() { echo "setup.sh: ERROR: $*" >&2; exit 1; }
+
+install_python() {
+    local python=""
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null \
+            && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            python="$candidate"
+            break
+        fi
+    done
+    if [ -z "$python" ]; then  # Ubuntu 22.04's python3 is 3.10: its universe has 3.11
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3.11 python3.11-venv
+        python=python3.11
+    fi
+    if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$(basename "$python")-venv" || \
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv python3-pip
+    fi
+    echo "setup.sh: $("$python" --version) at $(command -v "$python")"
+    "$python" -m venv "$SOURCE/venv"
+    local pip=("$SOURCE/venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check -q)
+    "${pip[@]}" --upgrade pip
+    "${pip[@]}" --index-url "$TORCH_INDEX" \
+        "$(grep -E '^torch==' "$SOURCE/release/requirements.txt")" \
+        "$(grep -E '^torchvision==' "$SOURCE/release/requirements.txt")"
+    grep -vE '^(torch|torchvision)==' "$SOURCE/release/requirements.txt" > "$SOURCE/requirements-rest.txt"
+    "${pip[@]}" -r "$SOURCE/requirements-rest.txt"
+    chmod -R a+rX "$SOURCE/venv"  # the checks run as another user, who must be able to run this Python
+}
+
+place_mnist() {
+    mkdir -p "$RAW"
+    local name sum
+    while read -r sum name; do
+        [ -f "$SOURCE/mnist/$name" ] || fail "MNIST file $name is missing from the zip (source/mnist/)"
+        cp "$SOURCE/mnist/$name" "$RAW/.$name.part"
+        if ! echo "$sum  $RAW/.$name.part" | sha256sum --check --status; then
+            rm -f "$RAW/.$name.part"
+            fail "MNIST file $name does not match its SHA-256 $sum (the zip is damaged: build it again)"
+        fi
+        chmod 0444 "$RAW/.$name.part"
+        mv -f "$RAW/.$name.part" "$RAW/$name"
+        echo "setup.sh: MNIST $name verified"
+    done < "$SOURCE/mnist/SHA256SUMS"
+    [ "$(wc -l < "$SOURCE/mnist/SHA256SUMS")" -eq 4 ] || fail "SHA256SUMS should name the four MNIST files"
+}
+
+check_python_and_ids() {
+    local python="$SOURCE/venv/bin/python"
+    if command -v setpriv >/dev/null && ! setpriv --reuid 65534 --regid 65534 --clear-groups \
+            "$python" -c 'import torch' >/dev/null 2>&1; then
+        echo "setup.sh: WARNING: uid 65534 cannot run $python: the checks will run as root" >&2
+    fi
+    "$python" "$SOURCE/grader/tools/autograder.py" check-ids --root "$ROOT" \
+        || fail "the test ids in the zip differ from those collected here (see above)"
+}
+
+if [ "${AUTOGRADER_SKIP_INSTALL:-0}" != 1 ]; then
+    install_python
+fi
+place_mnist
+if [ "${AUTOGRADER_SKIP_INSTALL:-0}" != 1 ]; then
+    check_python_and_ids
+fi
+echo "setup.sh: done"
