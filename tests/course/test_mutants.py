@@ -5,6 +5,7 @@ The whole check (`make mutants`, about 15 minutes) runs every mutant; here a sma
 of the quick subtasks keeps it honest in CI.
 """
 
+import json
 import random
 import shutil
 import subprocess
@@ -77,3 +78,54 @@ def test_timed_out_mutants_are_counted_apart_and_fail_the_check(monkeypatch, cap
     count = sum(m.tag == "1a" for m in mutants.MUTANTS)
     assert f"{count - 1} of {count} mutants killed, 1 timed out, 0 survived" in out
     assert f"timed out: {mutants.MUTANTS[0].label}" in out
+
+
+def test_the_report_counts_what_the_public_and_the_hidden_checks_killed(monkeypatch, capsys):
+    monkeypatch.setattr(mutants, "scratch_repository", lambda *args, **kwargs: None)
+    chosen = [m for m in mutants.MUTANTS if m.tag == "2c"]
+    verdicts = iter([(True, True), (False, True), (True, False)])
+
+    def run(mutant, repo):
+        public, hidden = next(verdicts, (True, True))
+        return mutants.Outcome(mutants.KILLED, public, hidden), "", 0.0
+
+    monkeypatch.setattr(mutants, "run_mutant", run)
+    assert mutants.main(["--only", "2c"]) == 0
+    out = capsys.readouterr().out
+    assert "[public: passed, hidden: killed]" in out and "[public: killed, hidden: passed]" in out
+    head = next(line for line in out.splitlines() if line.startswith("subtask"))
+    assert head.split() == ["subtask", "mutants", "killed", "public", "kills", "hidden", "kills", "hidden", "only",
+                            "timed", "out"]
+    count = len(chosen)
+    for name in ("2c", "total"):
+        row = next(line for line in out.splitlines() if line.startswith(f"{name} "))
+        assert row.split()[1:] == [str(count), str(count), str(count - 1), str(count - 1), "1", "0"], row
+    assert f"{count} of {count} mutants killed, 0 timed out, 0 survived; the hidden checks killed {count - 1}, " \
+           "1 of them missed by the public checks" in out
+
+
+def test_a_mutants_outcome_says_which_checks_failed_it(tmp_path, monkeypatch):
+    mutant = next(m for m in mutants.MUTANTS if m.tag == "2a")
+    solution = tmp_path / "solutions" / mutant.file
+    solution.parent.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "solutions" / mutant.file, solution)
+    for folder in ("subtasks", "grading"):
+        (tmp_path / "tests" / folder).mkdir(parents=True)
+    seen = {}
+
+    def records(command, **kwargs):
+        seen["command"] = command
+        tests = {"tests/subtasks/test_task2_network.py::test_a": {"status": "passed", "subtasks": ["2a"]},
+                 "tests/grading/test_hidden_task2.py::test_b": {"status": "failed", "subtasks": ["2a"]},
+                 "tests/grading/test_hidden_task2.py::test_c": {"status": "failed", "subtasks": ["2b"]}}
+        record = command[command.index("--record-outcomes") + 1]
+        Path(record).write_text(json.dumps({"tests": tests, "subtasks": {"2a": {"status": "failing",
+                                                                                "detail": "hidden says no"}}}))
+        return subprocess.CompletedProcess(command, 1, "", "")
+
+    monkeypatch.setattr(mutants.subprocess, "run", records)
+    outcome, message, _ = mutants.run_mutant(mutant, tmp_path)
+    assert outcome == mutants.KILLED and (outcome.public, outcome.hidden) == (False, True)
+    assert "hidden says no" in message
+    assert "tests/subtasks" in seen["command"] and "tests/grading" in seen["command"]
+    assert mutants.kills({}, "2a") == (None, None)
