@@ -148,7 +148,8 @@ def test_each_subtask_passes_with_only_itself_and_what_it_needs_solved(tmp_path)
         failures = []
         for subtask in subtasks:
             write_templates(repo, {subtask.tag, *subtask.needs})
-            outcomes, stdout, _ = student_run(repo, out, "-m", subtask.marker)
+            # the hidden grading checks too: grading runs them beside the public ones
+            outcomes, stdout, _ = student_run(repo, out, "-m", subtask.marker, "tests/subtasks", "tests/grading")
             row = outcomes["subtasks"].get(subtask.tag, {"status": "no tests ran"})
             if row["status"] != "done":
                 failures.append(f"{subtask.tag} ({row['status']}): {row.get('detail', '')[:300]}\n{stdout[-1500:]}")

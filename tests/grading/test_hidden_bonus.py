@@ -172,15 +172,25 @@ def test_hidden_bonus_e_the_given_default_and_a_smaller_grid():
 
 
 @pytest.mark.bonus_f
-def test_hidden_bonus_f_batch_norm_is_passed_on_to_every_hidden_layer(fnn):
+def test_hidden_bonus_f_batch_norm_is_passed_on_to_every_hidden_layer(fnn, monkeypatch):
+    from conftest import load_student_module
+
+    module = load_student_module("fnn")
+    real, asked = module._dense_layer, []
+
+    def spy(input_shape, output_shape, activation_func=None, batch_normalize=False):
+        asked.append(bool(batch_normalize))
+        return real(input_shape, output_shape, activation_func)  # batch norm itself is bonus b, not checked here
+
+    monkeypatch.setattr(module, "_dense_layer", spy)
     with explain("DeepFNN(10, [8, 6, 4], 3, torch.nn.Sigmoid, use_batch_norm=True) to build"):
-        model = fnn.DeepFNN(10, [8, 6, 4], 3, torch.nn.Sigmoid, use_batch_norm=True)
-    norms = [m.num_features for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
-    assert norms == [8, 6, 4], (f"DeepFNN(..., [8, 6, 4], use_batch_norm=True): expected BatchNorm1d of 8, 6, 4 "
-                                f"features, got {norms}.\nhint: pass use_batch_norm on to every hidden layer you build")
+        model = module.DeepFNN(10, [8, 6, 4], 3, torch.nn.Sigmoid, use_batch_norm=True)
+    assert asked == [True, True, True, False], (
+        f"DeepFNN(..., [8, 6, 4], use_batch_norm=True): expected batch norm asked for in the 3 hidden layers and not "
+        f"in the output layer, got {asked} (per _dense_layer call).\nhint: pass use_batch_norm on to every hidden "
+        "layer you build")
     sigmoids = len([m for m in model.modules() if isinstance(m, torch.nn.Sigmoid)])
     assert sigmoids == 3, f"expected 3 Sigmoid (one per hidden layer), got {sigmoids}.\nhint: pass activation_func on"
-    model.eval()
     output = model(torch.rand(1, 10))
     assert output.shape == (1, 3), f"a batch of one: expected (1, 3) scores, got {tuple(output.shape)}"
 
