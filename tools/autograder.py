@@ -146,24 +146,48 @@ def failed_result(message, seconds, grader=None):
                       "please tell your instructor."}
 
 
+class ResultsFile:
+    """``results_dir/results.json``, written once: its space is taken before grading starts (a submission that
+    fills the disk cannot leave the grader without room for it), its text written when grading ends, then the
+    complete file renamed over the name in one step."""
+
+    RESERVED = 1 << 20  # bytes; a results.json is about 12 kB
+
+    def __init__(self, results_dir):
+        self.dir = Path(results_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.dir.stat().st_uid == os.geteuid():
+            self.dir.chmod(0o755)  # only the grader writes here
+        descriptor, self.part = tempfile.mkstemp(prefix=".results.", suffix=".part", dir=self.dir)
+        self.handle = os.fdopen(descriptor, "r+b")
+        try:
+            os.posix_fallocate(descriptor, 0, self.RESERVED)
+        except (AttributeError, OSError):
+            pass  # a file system without it: written as usual at the end
+
+    def write(self, data):
+        try:
+            text = (json.dumps(data, indent=1) + "\n").encode()
+            self.handle.seek(0)
+            self.handle.write(text)
+            self.handle.truncate(len(text))
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.chmod(self.part, 0o644)
+            target = self.dir / "results.json"
+            if target.is_dir() and not target.is_symlink():  # a rename cannot replace a folder
+                shutil.rmtree(target)
+            os.replace(self.part, target)  # never follows a link left at the name: the link itself is replaced
+        finally:
+            self.handle.close()
+            if os.path.exists(self.part):
+                os.unlink(self.part)
+
+
 def write_results(results_dir, data):
-    """Write ``data`` to ``results_dir/results.json`` in one step: a new file, then renamed over the old name."""
-    results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    descriptor, part = tempfile.mkstemp(prefix=".results.", suffix=".part", dir=results_dir)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(json.dumps(data, indent=1) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(part, 0o644)
-        target = results_dir / "results.json"
-        if target.is_dir() and not target.is_symlink():  # a rename cannot replace a folder
-            shutil.rmtree(target)
-        os.replace(part, target)  # never follows a link left at the name: the link itself is replaced
-    finally:
-        if os.path.exists(part):
-            os.unlink(part)
+    """Write ``data`` to ``results_dir/results.json`` in one step (see ResultsFile)."""
+    ResultsFile(results_dir).write(data)
 
 
 def read_bounded(path, limit=MAX_RESULTS):
@@ -246,12 +270,13 @@ def run(root):
     """Grade the submission under ``root`` and write its results.json once; 0 when it was written."""
     started = time.monotonic()
     root = Path(root)
+    results = ResultsFile(root / "results")
     try:
         data = grade_submission(root, started)
     except BaseException as error:  # noqa: BLE001 - whatever happened, the student gets a result
         data = failed_result(f"the autograder failed ({type(error).__name__}: {error})", time.monotonic() - started,
                              root / "source" / "grader")
-    write_results(root / "results", data)
+    results.write(data)
     print(f"run_autograder: results.json written: {data['score']:g} points, {len(data['tests'])} entries")
     return 0
 

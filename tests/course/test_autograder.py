@@ -357,3 +357,12 @@ def test_a_tampering_submission_gets_no_more_than_the_same_honest_work(stand_in,
         assert "wrote" not in reached and "patched" not in reached and not patched, reached
     else:  # as root (this machine): it may write anything, yet the results are the grader's, written last
         assert not patched or "patched" in reached
+
+
+def test_the_results_space_is_taken_before_grading_and_given_back_after(tmp_path):
+    results = autograder.ResultsFile(tmp_path / "results")
+    (part,) = (tmp_path / "results").iterdir()
+    assert part.name.endswith(".part") and part.stat().st_blocks * 512 >= autograder.ResultsFile.RESERVED
+    results.write(GOOD)
+    assert [path.name for path in (tmp_path / "results").iterdir()] == ["results.json"]
+    assert json.loads((tmp_path / "results" / "results.json").read_text()) == GOOD
