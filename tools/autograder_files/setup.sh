@@ -30,13 +30,14 @@ install_python() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3.11 python3.11-venv
         python=python3.11
     fi
-    if ! "$python" -m venv --help >/dev/null 2>&1 || ! "$python" -c 'import ensurepip' 2>/dev/null; then
+    echo "setup.sh: $("$python" --version) at $(command -v "$python")"
+    if ! "$python" -m venv "$SOURCE/venv"; then  # Debian and Ubuntu ship venv and pip apart
+        rm -rf "$SOURCE/venv"
         apt-get update -q
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$(basename "$python")-venv" || \
             DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv python3-pip
+        "$python" -m venv "$SOURCE/venv"
     fi
-    echo "setup.sh: $("$python" --version) at $(command -v "$python")"
-    "$python" -m venv "$SOURCE/venv"
     local pip=("$SOURCE/venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check -q)
     "${pip[@]}" --upgrade pip
     "${pip[@]}" --index-url "$TORCH_INDEX" \
@@ -44,7 +45,9 @@ install_python() {
         "$(grep -E '^torchvision==' "$SOURCE/release/requirements.txt")"
     grep -vE '^(torch|torchvision)==' "$SOURCE/release/requirements.txt" > "$SOURCE/requirements-rest.txt"
     "${pip[@]}" -r "$SOURCE/requirements-rest.txt"
-    chmod -R a+rX "$SOURCE/venv"  # the checks run as another user, who must be able to run this Python
+    # The checks run as another user, who must be able to run this Python (nothing here is secret).
+    chmod -R a+rX "$SOURCE/venv"
+    chmod a+rx "$ROOT" "$SOURCE"
 }
 
 place_mnist() {
