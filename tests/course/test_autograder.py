@@ -366,3 +366,16 @@ def test_the_results_space_is_taken_before_grading_and_given_back_after(tmp_path
     results.write(GOOD)
     assert [path.name for path in (tmp_path / "results").iterdir()] == ["results.json"]
     assert json.loads((tmp_path / "results" / "results.json").read_text()) == GOOD
+
+
+def test_the_build_refuses_a_stage_that_holds_a_solution(tmp_path):
+    (tmp_path / "release").mkdir()
+    fenced = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    (tmp_path / "release" / "fnn.py").write_text(fenced)
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "notes.txt").write_text("nothing")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "answers.md").write_text("42")
+    leaks = autograder.solution_leaks(tmp_path)
+    assert any(leak.startswith("release/fnn.py") for leak in leaks)
+    assert "solutions" in leaks and "docs/answers.md" in leaks
