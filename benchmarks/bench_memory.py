@@ -10,13 +10,17 @@ limits memory and CPU too:
 
 Rows: the libraries alone (``import torch, torchvision, matplotlib, pytest``: what any check pays
 before it does anything), the checks of a fully solved submission run directly (``python -m pytest``
-in a release with the solutions copied in, one thread), the same submission graded as the
-autograder grades it (``tools/grade.py --single --sandbox container``, hidden checks included), and
-the course run (``solutions/01_main.py --epochs 12 --no-plots``, what ``make run`` trains).
-``--cpu-python`` adds ``import torch`` of another Python (e.g. a venv with the CPU wheel) for
-comparison: this machine's torch is a CUDA build, whose libraries alone take far more memory than
-the CPU wheels the autograder installs. Without a writable cgroup, only ``ru_maxrss`` and full-speed
-times are measured, and the table says so.
+in a release with the solutions copied in, one thread, hidden checks not included), the same
+submission graded (``tools/grade.py --single --sandbox container``, hidden checks included), the
+autograder end to end (``make autograder``'s zip unpacked to a stand-in /autograder,
+``run_autograder`` run inside a group limited to 768 MB and half a CPU, as Gradescope's default
+container; its score says whether it fit), and the course run (``solutions/01_main.py --epochs 12
+--no-plots``, what ``make run`` trains).
+
+This machine's torch is a CUDA build, whose libraries alone take about 500 MB more than the CPU
+wheels the autograder installs. ``--cpu-python`` names a Python with the CPU wheels: it adds the
+libraries and the direct check with that Python, and runs the autograder row with it. Without a
+writable cgroup, only ``ru_maxrss`` and full-speed times are measured, and the table says so.
 
 Usage::
 
@@ -53,13 +57,15 @@ class ControlGroup:
 
     V1, V2 = Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup")
 
-    def __init__(self, name, cpu_share=None):
+    def __init__(self, name, cpu_share=None, memory_mb=None):
         self.folders, self.version = [], None
         try:
             if (self.V1 / "memory.max_usage_in_bytes").exists():
                 memory, cpu = self.V1 / name, Path("/sys/fs/cgroup/cpu") / name
                 memory.mkdir()
                 self.folders.append(memory)
+                if memory_mb is not None:
+                    (memory / "memory.limit_in_bytes").write_text(str(memory_mb << 20))
                 if cpu_share is not None:
                     cpu.mkdir()
                     self.folders.append(cpu)
@@ -72,6 +78,8 @@ class ControlGroup:
                 self.folders.append(folder)
                 if cpu_share is not None:
                     (folder / "cpu.max").write_text(f"{int(100000 * cpu_share)} 100000")
+                if memory_mb is not None:
+                    (folder / "memory.max").write_text(str(memory_mb << 20))
                 self.version = 2
         except OSError:
             self.remove()
@@ -100,12 +108,13 @@ class ControlGroup:
         self.folders = []
 
 
-def measure(command, cwd, cpu_share=None):
+def measure(command, cwd, cpu_share=None, memory_mb=None, env=None):
     """Run ``command``; return (seconds, group peak MB or None, largest process MB)."""
-    group = ControlGroup(f"bench-memory-{os.getpid()}-{time.monotonic_ns()}", cpu_share)
-    if cpu_share is not None and group.version is None:
+    group = ControlGroup(f"bench-memory-{os.getpid()}-{time.monotonic_ns()}", cpu_share, memory_mb)
+    if (cpu_share is not None or memory_mb is not None) and group.version is None:
         return None, None, None
-    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+               **(env or {}))
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -136,70 +145,98 @@ def solved_release(work):
     return direct, submission
 
 
+def autograder_root(work, submission):
+    """``make autograder``'s zip, unpacked to a stand-in /autograder with MNIST placed and ``submission`` in."""
+    zip_path = work / "autograder.zip"
+    subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "autograder.py"), "build", "--out", str(zip_path)],
+                   check=True, capture_output=True)
+    root = work / "autograder"
+    (root / "source").mkdir(parents=True)
+    shutil.unpack_archive(zip_path, root / "source")
+    subprocess.run(["bash", str(root / "source" / "setup.sh")], check=True, capture_output=True,
+                   env=dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_SKIP_INSTALL="1"))
+    shutil.copytree(submission, root / "submission")
+    (root / "results").mkdir()
+    return root
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1, help="runs per row and speed (medians)")
     parser.add_argument("--skip-run", action="store_true", help="leave out the 12-epoch course run")
     parser.add_argument("--cpu-python", type=Path,
-                        help="a Python with the CPU wheel of torch: its import, for comparison")
+                        help="a Python with the CPU wheels of torch and torchvision (as the autograder installs): "
+                             "adds its rows, and the autograder row uses it")
     args = parser.parse_args(argv)
+    pythons = {"this Python": Path(sys.executable)}
+    if args.cpu_python:
+        pythons["CPU wheel"] = args.cpu_python
+    autograder_python = pythons["CPU wheel" if args.cpu_python else "this Python"]
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as work:
         work = Path(work)
         direct, submission = solved_release(work)
-        rows = [("libraries alone (import torch, torchvision, matplotlib, pytest)",
-                 [sys.executable, "-c", IMPORTS], REPO_ROOT)]
-        if args.cpu_python:
-            rows.append(("import torch alone, CPU wheel (--cpu-python)", [str(args.cpu_python), "-c", "import torch"],
-                         REPO_ROOT))
-            rows.append(("import torch alone, this Python", [sys.executable, "-c", "import torch"], REPO_ROOT))
-        rows.append(("checks of a solved submission, direct (python -m pytest)",
-                     [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"], direct))
-        graded_out = work / "graded"
-        rows.append(("the same, graded (grade.py --single --sandbox container)",
+        root = autograder_root(work, submission)
+        rows = []  # (label, command, cwd, env, kinds of run: "full", "half", "container")
+        for name, python in pythons.items():
+            rows.append((f"libraries alone, {name}", [str(python), "-c", IMPORTS], REPO_ROOT, None, ("full",)))
+        for name, python in pythons.items():
+            rows.append((f"direct check (pytest in a solved release), {name}",
+                         [str(python), "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
+                         direct, None, ("full", "half")))
+        rows.append(("graded (grade.py --single --sandbox container), this Python",
                      [sys.executable, str(REPO_ROOT / "tools" / "grade.py"), "--single", str(submission), "--out",
-                      str(graded_out), "--sandbox", "container", "--no-progress"], REPO_ROOT))
+                      str(work / "graded"), "--sandbox", "container", "--no-progress", "--memory-mb", "4096"],
+                     REPO_ROOT, None, ("full", "half")))
+        autograder_name = "CPU wheel" if args.cpu_python else "this Python"
+        rows.append((f"autograder zip, run_autograder, {autograder_name}",
+                     ["bash", str(root / "source" / "run_autograder")], root,
+                     {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": str(autograder_python)}, ("container",)))
         if not args.skip_run:
-            rows.append(("course run (solutions/01_main.py --epochs 12, make run)",
+            rows.append(("course run (solutions/01_main.py --epochs 12), this Python",
                          [sys.executable, str(REPO_ROOT / "solutions" / "01_main.py"), "--epochs", "12", "--no-plots",
-                          "--no-progress", "--runs-dir", str(work / "runs")], REPO_ROOT))
-        table = []
-        for label, command, cwd in rows:
-            full = [measure(command, cwd) for _ in range(args.repeats)]
-            half = [measure(command, cwd, cpu_share=0.5) for _ in range(args.repeats)] if "import" not in label \
-                else [(None, None, None)]
-            table.append((label, full, half))
+                          "--no-progress", "--runs-dir", str(work / "runs")], REPO_ROOT, None, ("full", "half")))
+        table, scores = [], {}
+        limits = {"full": {}, "half": {"cpu_share": 0.5}, "container": {"cpu_share": 0.5, "memory_mb": CONTAINER_MB}}
+        for label, command, cwd, env, kinds in rows:
+            measured = {kind: [measure(command, cwd, env=env, **limits[kind]) for _ in range(args.repeats)]
+                        for kind in kinds}
+            table.append((label, measured))
+            if "run_autograder" in label:
+                results = json.loads((root / "results" / "results.json").read_text())
+                possible = sum(test["max_score"] for test in results["tests"])
+                scores[label] = f"{results['score']:g} of {possible:g} points"
             print(f"measured: {label}", flush=True)
-            if "graded" in label:
-                results = json.loads((graded_out / "results.json").read_text())
-                lost = [test["name"] for test in results["tests"] if test["score"] < test["max_score"]]
-                if lost:
-                    sys.exit(f"the solved submission lost points when graded: {lost}")
-        groups = table[0][1][0][1] is not None
+        for out in (work / "graded",):
+            results = json.loads((out / "results.json").read_text())
+            lost = [test["name"] for test in results["tests"] if test["score"] < test["max_score"]]
+            if lost:
+                sys.exit(f"the solved submission lost points when graded: {lost}")
 
     def median(values):
         values = [value for value in values if value is not None]
         return statistics.median(values) if values else None
 
-    def shown(value, unit):
-        return f"{value:8.0f} {unit}" if value is not None else "       - " + " " * len(unit)
+    def shown(value, unit, width=8):
+        return f"{value:{width}.0f} {unit}" if value is not None else f"{'-':>{width}} {' ' * len(unit)}"
 
-    print(f"\nmedians of {args.repeats} run(s) each; {os.cpu_count()} cores; one torch thread; "
-          f"torch {_torch_version()}; memory limit of the target: {CONTAINER_MB} MB, time limit {CONTAINER_SECONDS} s")
-    print(f"{'':62} {'group peak':>11} {'largest proc':>13} {'time':>9} {'time at 0.5 CPU':>16}")
-    for label, full, half in table:
-        print(f"{label:62} {shown(median([r[1] for r in full]), 'MB')} {shown(median([r[2] for r in full]), 'MB')}"
-              f"  {shown(median([r[0] for r in full]), 's')} {shown(median([r[0] for r in half]), 's'):>16}")
-    imports = {label: median([r[2] for r in full]) for label, full, _ in table if label.startswith("import torch")}
-    if len(imports) == 2:
-        saved = imports["import torch alone, this Python"] - imports["import torch alone, CPU wheel (--cpu-python)"]
-        for label, full, _ in table:
-            if "solved" in label or "graded" in label:
-                print(f"  estimate with the CPU wheel: {label.split(' (')[0]}: about "
-                      f"{median([r[2] for r in full]) - saved:.0f} MB largest process "
-                      f"(this torch's import takes {saved:.0f} MB more than the CPU wheel's)")
-    if groups:
-        print("group peak: the command's own memory cgroup (memory.max_usage_in_bytes or memory.peak), every process "
-              "of it together; half a CPU: a CPU quota of 50 ms per 100 ms (cpu.cfs_quota_us or cpu.max).")
+    print(f"\nmedians of {args.repeats} run(s) each; {os.cpu_count()} cores; one torch thread; this Python's torch "
+          f"{_torch_version()}; target: {CONTAINER_MB} MB, half a CPU, {CONTAINER_SECONDS} s")
+    print(f"{'':62} {'group peak':>11} {'largest proc':>13} {'time':>9} {'time, 0.5 CPU':>14}  "
+          f"in a {CONTAINER_MB} MB, 0.5 CPU group")
+    for label, measured in table:
+        full, half, boxed = (measured.get(kind, [(None, None, None)]) for kind in ("full", "half", "container"))
+        memory = boxed if boxed[0][0] is not None else full
+        line = (f"{label:62} {shown(median([r[1] for r in memory]), 'MB')} "
+                f"{shown(median([r[2] for r in memory]), 'MB')}  ")
+        if boxed[0][0] is not None:
+            line += f"{'':>10} {'':>14}  {median([r[0] for r in boxed]):.0f} s, {scores.get(label, '')}"
+        else:
+            line += f"{shown(median([r[0] for r in full]), 's')} {shown(median([r[0] for r in half]), 's', 11)}"
+        print(line)
+    if table[0][1]["full"][0][1] is not None:
+        print("group peak: the command's own memory cgroup (memory.max_usage_in_bytes or memory.peak), all its "
+              "processes and the page cache they brought in; largest proc: ru_maxrss of the largest process; "
+              "0.5 CPU: a quota of 50 ms per 100 ms (cpu.cfs_quota_us or cpu.max).")
     else:
         print("no writable cgroup here (not root?): only the largest process and full-speed times were measured.")
 
