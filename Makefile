@@ -32,6 +32,10 @@ templates: $(INSTALLED)  ## regenerate the templates from solutions/
 bench: $(INSTALLED)  ## training speed: sheet pipeline vs this repository vs the bare floor
 	$(PY) benchmarks/bench_training.py $(ARGS)
 
+.PHONY: bench-memory
+bench-memory: $(INSTALLED)  ## peak memory and time of the checks, the autograder and the run (make bench-memory ARGS="--cpu-python PATH")
+	$(PY) benchmarks/bench_memory.py $(ARGS)
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
