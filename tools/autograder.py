@@ -23,6 +23,7 @@ happened (the grader crashed, ran out of time, wrote nothing valid). ``check-ids
 Usage::
 
     python tools/autograder.py build [--out autograder.zip] [--memory-mb 640] [--timeout 540] [--test-timeout 90]
+                                     [--hidden-visibility after_published]
     python tools/autograder.py run [--root /autograder]         # ROOT: also $AUTOGRADER_ROOT
     python tools/autograder.py check-ids [--root /autograder]
 """
@@ -56,7 +57,8 @@ SETTINGS = {"memory_mb": 640,      # the checks' memory, all processes together;
             "data_mb": 2048,       # RLIMIT_DATA per process: torch reserves far more than it touches
             "timeout": 540,        # seconds for all the checks of a submission
             "test_timeout": 90,    # seconds per test: the slowest honest one takes ~35 s on half a CPU
-            "guard": 580}          # seconds after which run stops grade.py itself and writes what it has
+            "guard": 580,          # seconds after which run stops grade.py itself and writes what it has
+            "hidden_visibility": "after_published"}  # Gradescope visibility of the entries hidden checks count toward
 ENVIRONMENT = {"memory_mb": "AUTOGRADER_MEMORY_MB", "data_mb": "AUTOGRADER_DATA_MB", "timeout": "AUTOGRADER_TIMEOUT",
                "test_timeout": "AUTOGRADER_TEST_TIMEOUT", "guard": "AUTOGRADER_GUARD"}
 
@@ -224,6 +226,20 @@ def hidden_option(source):
     return str(hidden) if hidden.is_dir() else "none"
 
 
+def grade_command(source, submission, out, settings):
+    """The grade.py command line that grades ``submission`` into ``out`` with the zip's settings."""
+    visibility = settings.get("hidden_visibility", SETTINGS["hidden_visibility"])
+    if visibility not in VISIBILITIES:
+        visibility = SETTINGS["hidden_visibility"]
+    return [sys.executable, str(source / "grader" / "tools" / "grade.py"), "--single", str(submission),
+            "--out", str(out), "--release", str(source / "release"),
+            "--expected", str(source / "grader" / "expected.json"), "--hidden", hidden_option(source),
+            "--hidden-visibility", visibility,
+            "--sandbox", "container", "--timeout", f"{settings['timeout']:g}",
+            "--test-timeout", f"{settings['test_timeout']:g}", "--memory-mb", f"{int(settings['memory_mb'])}",
+            "--data-mb", f"{int(settings['data_mb'])}", "--no-progress"]
+
+
 def grade_submission(root, started):
     """Grade ``root/submission`` with grade.py in a scratch folder; the results as a dict, never an exception."""
     source = root / "source"
@@ -233,13 +249,7 @@ def grade_submission(root, started):
         return failed_result(f"no submission folder ({submission})", time.monotonic() - started, source / "grader")
     with tempfile.TemporaryDirectory(prefix="autograder-") as work:
         out = Path(work) / "out"
-        command = [sys.executable, str(source / "grader" / "tools" / "grade.py"), "--single", str(submission),
-                   "--out", str(out), "--release", str(source / "release"),
-                   "--expected", str(source / "grader" / "expected.json"), "--hidden", hidden_option(source),
-                   "--sandbox", "container", "--timeout", f"{settings['timeout']:g}",
-                   "--test-timeout", f"{settings['test_timeout']:g}", "--memory-mb", f"{int(settings['memory_mb'])}",
-                   "--data-mb", f"{int(settings['data_mb'])}",
-                   "--no-progress"]
+        command = grade_command(source, submission, out, settings)
         print("run_autograder:", " ".join(command), flush=True)
         process = subprocess.Popen(command, cwd=work, start_new_session=True)
         left = settings["guard"] - (time.monotonic() - started)
@@ -407,6 +417,9 @@ def main(argv=None):
                         help=f"seconds for all checks of a submission ({SETTINGS['timeout']}; the container: 600)")
     making.add_argument("--test-timeout", type=int, default=SETTINGS["test_timeout"],
                         help=f"seconds per test ({SETTINGS['test_timeout']})")
+    making.add_argument("--hidden-visibility", choices=VISIBILITIES, default=SETTINGS["hidden_visibility"],
+                        help="when students see the entries that hidden checks count toward "
+                             f"({SETTINGS['hidden_visibility']})")
     for name in ("run", "check-ids"):
         command = commands.add_parser(name, help="in Gradescope's container: " + (
             "grade ROOT/submission into ROOT/results/results.json" if name == "run" else "setup.sh's id check"))
@@ -422,7 +435,7 @@ def main(argv=None):
     started = time.monotonic()
     try:
         names = build(args.out, {"memory_mb": args.memory_mb, "timeout": args.timeout,
-                                 "test_timeout": args.test_timeout})
+                                 "test_timeout": args.test_timeout, "hidden_visibility": args.hidden_visibility})
     except BuildError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 1

@@ -269,6 +269,21 @@ def test_the_solution_files_get_every_point(stand_in, tmp_path):
     assert data["score"] == FULL, data["output"]
     assert all(test["status"] == "passed" for test in data["tests"]), data["output"]
     assert data["execution_time"] > 0
+    if (REPO_ROOT / "tests" / "grading").is_dir():  # hidden checks: their entries wait for publishing by default
+        graded = {test["number"]: test["visibility"] for test in data["tests"]}
+        assert {graded[f"{subtask.tag}.public"] for subtask in SUBTASKS} == {"visible"}
+        assert {graded[subtask.tag] for subtask in SUBTASKS} == {"after_published"}
+
+
+@pytest.mark.parametrize("visibility", ["visible", "hidden", "after_due_date", "after_published"])
+def test_the_visibility_of_hidden_checks_is_a_setting_of_the_zip(tmp_path, visibility):
+    grader = tmp_path / "source" / "grader"
+    (grader / "tests" / "grading").mkdir(parents=True)
+    (grader / "settings.json").write_text(json.dumps({**autograder.SETTINGS, "hidden_visibility": visibility}))
+    command = autograder.grade_command(tmp_path / "source", tmp_path / "submission", tmp_path / "out",
+                                       autograder.settings_of(tmp_path / "source"))
+    assert command[command.index("--hidden-visibility") + 1] == visibility
+    assert command[command.index("--hidden") + 1] == str(grader / "tests" / "grading")
 
 
 @pytest.mark.slow
