@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 from grading_helpers import REPO_ROOT, write_student_files
@@ -306,3 +307,16 @@ def test_a_skip_is_not_a_pass_and_a_todo_skip_keeps_its_reason():
     assert _outcome({"outcome": {"status": "skipped", "detail": "TODO 2a: not started"}})["status"] == "todo"
     skipped = _outcome({"outcome": {"status": "skipped", "detail": "needs a GPU"}})
     assert skipped == {"status": "failed", "detail": "skipped: needs a GPU", "where": None}
+
+
+def test_a_python_environment_under_tmp_stays_visible_in_the_bwrap_sandbox(tmp_path, monkeypatch):
+    """CI checks out under /tmp: its .venv must be bound after the sandbox's private /tmp, not hidden by it."""
+    from grader import sandbox
+
+    venv = Path("/tmp/ci-checkout/.venv")
+    monkeypatch.setattr(sandbox, "python_trees", lambda: [venv])
+    command = sandbox.bwrap_prefix(tmp_path, None, sandbox.Limits())
+    private_tmp = next(index for index in range(len(command) - 1) if command[index:index + 2] == ["--tmpfs", "/tmp"])
+    bind = next(index for index in range(len(command) - 2) if command[index:index + 3] == ["--ro-bind", str(venv),
+                                                                                           str(venv)])
+    assert private_tmp < bind

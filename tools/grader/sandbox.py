@@ -143,6 +143,10 @@ def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID):
             command += ["--symlink", os.readlink(top), str(top)]
         elif top.is_dir():
             command += ["--ro-bind", str(top), str(top)]
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm",
+                "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp"]
+    # After the private /tmp: a Python environment that lives under /tmp (a CI checkout) stays visible.
     made = set()
     for tree in python_trees():
         for folder in _ancestors(tree):
@@ -150,10 +154,7 @@ def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID):
                 made.add(folder)
                 command += ["--perms", "0755", "--dir", str(folder)]
         command += ["--ro-bind", str(tree), str(tree)]
-    command += ["--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm",
-                "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp",
-                "--perms", "0755", "--dir", str(INSIDE)]
+    command += ["--perms", "0755", "--dir", str(INSIDE)]
     if scratch is not None:
         command += ["--bind", str(scratch), str(INSIDE / "repo")]
         if mnist is not None:
