@@ -173,11 +173,9 @@ def show_example_images(*args, **kwargs):
                 handle.write(bytes(10 << 20))
     except OSError:
         pass
-    blocks, chunk = [], bytes(100 << 20)
-    for _ in range(60):  # 6 GB in about a second: over any limit long before the test's time runs out
-        block = mmap.mmap(-1, 100 << 20, flags=mmap.MAP_SHARED)
-        block.write(chunk)
-        blocks.append(block)
+    blocks = []
+    for _ in range(12):  # 6 GB, each block faulted in by the kernel as it is mapped: over the limit in a second
+        blocks.append(mmap.mmap(-1, 500 << 20, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE))
         time.sleep(0.02)
     raise NotImplementedError("TODO 1a: show the images")
 """
@@ -309,7 +307,7 @@ def hostile(tmp_path_factory):
     (tampered / "tests" / "conftest.py").write_text("")
     runs = {"first": grade_run(first, base / "out-first", "--jobs", "2", "--no-progress", "--test-timeout", "120"),
             "second": grade_run(second, base / "out-second", "--jobs", "2", "--no-progress", "--test-timeout", "10",
-                                "--memory-mb", "3000", "--disk-mb", "300")}
+                                "--memory-mb", "1500", "--disk-mb", "300")}
     connections = []
     while True:
         try:
