@@ -67,12 +67,21 @@ def _rest_of_orders():
         os.close(pipe)
 
 
-def _send(entry):
-    channel = ORDERS.get("channel")
-    if isinstance(channel, int):
-        data = (json.dumps(entry) + "\n").encode()
-        while data:
-            data = data[os.write(channel, data):]
+def _channel_writer(orders, dumps, write):
+    """The writer the hooks hold in their closures: code that replaces ``grading_plugin._send`` (or
+    ``json.dumps``, ``os.write``) later, from the test process, does not change what they send."""
+
+    def send(entry):
+        channel = orders.get("channel")
+        if isinstance(channel, int):
+            data = (dumps(entry) + "\n").encode()
+            while data:
+                data = data[write(channel, data):]
+
+    return send
+
+
+_send = _channel_writer(ORDERS, json.dumps, os.write)
 
 
 def _tags(item):
@@ -103,49 +112,55 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session, config, items):
-    _rest_of_orders()
-    if ORDERS.get("collect"):
-        _send({"collected": {item.nodeid: _tags(item) for item in items}})
-        return
-    order = {nodeid: index for index, nodeid in enumerate(ORDERS.get("order", []))}
-    kept = sorted((item for item in items if item.nodeid in order), key=lambda item: order[item.nodeid])
-    dropped = [item for item in items if item.nodeid not in order]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-    items[:] = kept
+def _hooks(send):
+    """The hooks that report, each calling ``send`` from its closure."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(session, config, items):
+        _rest_of_orders()
+        if ORDERS.get("collect"):
+            send({"collected": {item.nodeid: _tags(item) for item in items}})
+            return
+        order = {nodeid: index for index, nodeid in enumerate(ORDERS.get("order", []))}
+        kept = sorted((item for item in items if item.nodeid in order), key=lambda item: order[item.nodeid])
+        dropped = [item for item in items if item.nodeid not in order]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+    def pytest_runtest_logstart(nodeid, location):
+        send({"start": nodeid})
+
+    _SKIP = pytest.skip.Exception
+    _XFAIL = pytest.xfail.Exception
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(item, call):
+        """Each phase's outcome from the call itself, not from the report object code could have patched."""
+        outcome = yield
+        if call.when == "teardown":
+            return
+        report = outcome.get_result()
+        error = call.excinfo.value if call.excinfo is not None else None
+        if error is None and call.when == "setup":
+            return  # the call phase follows and reports
+        if error is None and not getattr(report, "wasxfail", None):
+            entry = {"status": "passed", "detail": "", "where": None}
+        elif error is None or isinstance(error, (_SKIP, _XFAIL)):
+            reason = str(error) if error is not None else f"xfail: {report.wasxfail}"
+            entry = {"status": "skipped", "detail": reason, "where": None}
+        else:
+            status, detail, where = getattr(report, "course_outcome", ("failed", f"{type(error).__name__}", None))
+            entry = {"status": status, "detail": str(detail), "where": where}
+        entry["detail"] = entry["detail"][:MAX_DETAIL]
+        send({"test": item.nodeid, "outcome": entry})
+
+    def pytest_sessionfinish(session, exitstatus):
+        send({"end": True})
+
+    return (pytest_collection_modifyitems, pytest_runtest_logstart, pytest_runtest_makereport,
+            pytest_sessionfinish)
 
 
-def pytest_runtest_logstart(nodeid, location):
-    _send({"start": nodeid})
-
-
-_SKIP = pytest.skip.Exception
-_XFAIL = pytest.xfail.Exception
-
-
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    """Each phase's outcome from the call itself, not from the report object code could have patched."""
-    outcome = yield
-    if call.when == "teardown":
-        return
-    report = outcome.get_result()
-    error = call.excinfo.value if call.excinfo is not None else None
-    if error is None and call.when == "setup":
-        return  # the call phase follows and reports
-    if error is None and not getattr(report, "wasxfail", None):
-        entry = {"status": "passed", "detail": "", "where": None}
-    elif error is None or isinstance(error, (_SKIP, _XFAIL)):
-        reason = str(error) if error is not None else f"xfail: {report.wasxfail}"
-        entry = {"status": "skipped", "detail": reason, "where": None}
-    else:
-        status, detail, where = getattr(report, "course_outcome", ("failed", f"{type(error).__name__}", None))
-        entry = {"status": status, "detail": str(detail), "where": where}
-    entry["detail"] = entry["detail"][:MAX_DETAIL]
-    _send({"test": item.nodeid, "outcome": entry})
-
-
-def pytest_sessionfinish(session, exitstatus):
-    _send({"end": True})
+(pytest_collection_modifyitems, pytest_runtest_logstart, pytest_runtest_makereport,
+ pytest_sessionfinish) = _hooks(_send)

@@ -49,6 +49,27 @@ def count_labels(*args, **kwargs):
     os._exit(0)
 """
 
+SENDER = """
+def _rewrite_every_outcome_as_passed():
+    # A reviewer's attack: reach the grader's plugin through os.sys.modules under a split name, and wrap
+    # its _send so that every outcome it reports says "passed".
+    import os
+    plugin = os.sys.modules.get("grad" + "ing_plugin")
+    if plugin is None or getattr(plugin, "_wrapped", False):
+        return
+    original = plugin._send
+
+    def send(entry):
+        if isinstance(entry, dict) and isinstance(entry.get("outcome"), dict):
+            entry["outcome"] = {"status": "passed", "detail": "", "where": None}
+        original(entry)
+
+    plugin._send, plugin._wrapped = send, True
+
+
+_rewrite_every_outcome_as_passed()
+"""
+
 PATCHER = """
 import _pytest.reports as _reports
 
@@ -274,6 +295,7 @@ def hostile(tmp_path_factory):
     solved_zip(base, first / "solved.zip")
     blank_with(first / "forger", "01_main.py", FORGER)
     blank_with(first / "patcher", "fnn.py", PATCHER)
+    blank_with(first / "sender", "fnn.py", SENDER)
     blank_with(first / "thief", "fnn.py", THIEF)
     blank_with(first / "vandal", "01_main.py", VANDAL)
     blank_with(first / "escapee", "01_main.py", ESCAPEE.replace("MARKER", MARKER))
@@ -383,7 +405,8 @@ def test_forged_outcomes_and_patched_reports_earn_nothing_and_are_flagged(hostil
     out, result = runs["first"]
     rows = rows_of(out)
     for name, file, reaches in (("forger", "01_main.py", ("sys.argv", "os._exit", "/proc")),
-                                ("patcher", "fnn.py", ("_pytest",))):
+                                ("patcher", "fnn.py", ("_pytest",)),
+                                ("sender", "fnn.py", (".sys", ".modules"))):
         assert float(rows[name]["total"]) == 0, (name, rows[name])
         assert all(what in rows[name]["review"] for what in reaches), rows[name]["review"]
         assert f"  {name}: {file}:" in result.stdout, "the summary names the file and line"

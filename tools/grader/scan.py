@@ -31,7 +31,8 @@ ATTRIBUTES = {  # module.attribute
             "exec_prefix", "base_prefix", "executable", "orig_argv", "excepthook", "addaudithook", "_current_frames"},
 }
 DUNDERS = {"__builtins__", "__import__", "__subclasses__", "__globals__", "__code__", "__closure__", "f_back",
-           "f_globals", "f_locals", "gi_frame", "tb_frame", "__loader__", "__spec__"}
+           "f_globals", "f_locals", "gi_frame", "tb_frame", "__loader__", "__spec__", "__dict__", "__defaults__",
+           "__kwdefaults__"}
 CALLS = {"eval": "eval", "exec": "exec", "compile": "compile", "__import__": "__import__",
          "globals": "globals()", "vars": "vars()", "breakpoint": "breakpoint"}
 STRINGS = ("/proc", "/dev/", "/sys/", "solutions", "grading_plugin", "progress_report", "conftest", "_pytest",
@@ -50,6 +51,7 @@ class _Scanner(ast.NodeVisitor):
     def __init__(self):
         self.found = []
         self.aliases = {}  # local name -> module it stands for ("os", "sys")
+        self.called = set()  # ids of the expressions that are called: x.modules() is not x.modules
 
     def add(self, node, what):
         self.found.append((node.lineno, what))
@@ -69,6 +71,9 @@ class _Scanner(ast.NodeVisitor):
         for alias in node.names:
             if top in ATTRIBUTES and alias.name in ATTRIBUTES[top]:
                 self.add(node, f"from {top} import {alias.name}")
+            if alias.name == "sys" and top != "sys":
+                self.add(node, f"from {node.module} import sys: the sys module through another one")
+                self.aliases[alias.asname or "sys"] = "sys"
             if alias.name in MODULES:
                 self.add(node, f"import of {alias.name}: {MODULES[alias.name]}")
         self.generic_visit(node)
@@ -80,6 +85,10 @@ class _Scanner(ast.NodeVisitor):
                 self.add(node, f"{module}.{node.attr}")
         if node.attr in DUNDERS:
             self.add(node, f".{node.attr}")
+        if node.attr == "sys" and not (isinstance(node.value, ast.Name) and node.value.id == "sys"):
+            self.add(node, ".sys: the sys module through another one")  # os.sys.modules, ...
+        if node.attr == "modules" and id(node) not in self.called:
+            self.add(node, ".modules: every loaded module (the tests and the grader's plugin among them)")
         self.generic_visit(node)
 
     def visit_Name(self, node):
@@ -88,6 +97,7 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node):
+        self.called.add(id(node.func))  # model.modules() is a network's layers, not sys.modules
         if isinstance(node.func, ast.Name) and node.func.id in CALLS:
             self.add(node, CALLS[node.func.id])
         if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr", "delattr") and node.args:
