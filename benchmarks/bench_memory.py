@@ -206,11 +206,10 @@ def main(argv=None):
                 possible = sum(test["max_score"] for test in results["tests"])
                 scores[label] = f"{results['score']:g} of {possible:g} points"
             print(f"measured: {label}", flush=True)
-        for out in (work / "graded",):
-            results = json.loads((out / "results.json").read_text())
-            lost = [test["name"] for test in results["tests"] if test["score"] < test["max_score"]]
-            if lost:
-                sys.exit(f"the solved submission lost points when graded: {lost}")
+        results = json.loads((work / "graded" / "results.json").read_text())
+        lost = [test["name"] for test in results["tests"] if test["score"] < test["max_score"]]
+        if lost:
+            sys.exit(f"the solved submission lost points when graded: {lost}")
 
     def median(values):
         values = [value for value in values if value is not None]

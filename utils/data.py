@@ -85,10 +85,9 @@ def transform_all(dataset, transform):
     if first.shape != (IMAGE_SIDE * IMAGE_SIDE,):
         raise DataError(f"DataLoaderFNN's transform must turn each 28x28 image into a tensor of shape (784,), "
                         f"but it returns shape {tuple(first.shape)}. Fix TODO 2d in fnn.py.")
-    pixels = dataset.data.reshape(len(dataset.data), -1)
     table = grey_level_table(transform)
     if table is not None and _table_agrees(transform, dataset.data, table):
-        return GreyLevelImages(pixels, table), dataset.targets.clone()
+        return GreyLevelImages(dataset.data.reshape(len(dataset.data), -1), table), dataset.targets.clone()
     images = torch.empty(len(dataset.data), first.numel(), dtype=torch.float32)
     for index, image in enumerate(dataset.data):
         images[index] = transform(image.numpy())
