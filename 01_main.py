@@ -12,8 +12,9 @@ import torch
 
 from augmentation import Augment
 from fnn import FNN, DataLoaderFNN, DeepFNN, make_initializer
-from utils import experiment, plotting
-from utils.cli import run_cli
+from utils import plotting
+from utils.internals import experiment
+from utils.internals.cli import run_cli
 from utils.data import first_training_images, split_labels
 from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty, sum_correct_preds
 from utils.network_user import NetworkUser

@@ -182,7 +182,7 @@ def main():
 
     from fnn import DataLoaderFNN
     from utils import plotting
-    from utils.runs import RUNS_DIR
+    from utils.internals.run_files import RUNS_DIR
 
     images, labels = DataLoaderFNN().tensors("train")
     images = images[:8]

@@ -17,9 +17,9 @@ import torch
 
 from fnn import DataLoaderFNN, DeepFNN
 from utils import plotting
-from utils.cli import run_cli, stop_if_not_written
+from utils.internals.cli import run_cli, stop_if_not_written
 from utils.network_trainer import NetworkTrainer, sum_correct_preds
-from utils.runs import RUNS_DIR, load_record
+from utils.internals.run_files import RUNS_DIR, load_record
 
 DEFAULT = {"width": 500, "depth": 2, "activation": "ReLU"}
 SMALL_GRID = {"width": [128, 500], "depth": [1, 2, 3], "activation": ["ReLU", "Tanh"]}

@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from fnn import FNN, DataLoaderFNN
-from utils.cli import run_cli, stop_if_not_written
+from utils.internals.cli import run_cli, stop_if_not_written
 from utils.network_trainer import NetworkTrainer, sum_correct_preds
 from utils.network_user import NetworkUser
-from utils.runs import RUNS_DIR
+from utils.internals.run_files import RUNS_DIR
 
 
 class OneHotMSELoss(torch.nn.Module):

@@ -7,7 +7,7 @@ Bonus: b (batch norm, ``channel_mean_std``), c ``make_initializer``, f ``DeepFNN
 
 import torch
 
-from utils import checks
+from utils.internals import checks
 from utils.data import InMemorySplits, mnist_datasets, split_indices, transform_all
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 import release  # noqa: E402
 
-from utils.subtasks import STUDENT_FILES  # noqa: E402
+from utils.internals.subtasks import STUDENT_FILES  # noqa: E402
 
 
 def timed(command, cwd):

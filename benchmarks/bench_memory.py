@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 import release  # noqa: E402
 
-from utils.subtasks import STUDENT_FILES  # noqa: E402
+from utils.internals.subtasks import STUDENT_FILES  # noqa: E402
 
 CONTAINER_MB, CONTAINER_SECONDS = 768, 600
 IMPORTS = "import torch, torchvision, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot, pytest"

@@ -47,7 +47,7 @@ def run_sheet(epochs):
     from torch.utils.data import DataLoader, random_split
     from torchvision import datasets, transforms
 
-    from utils.mnist import ensure_mnist
+    from utils.internals.mnist import ensure_mnist
 
     root = ensure_mnist(verbose=False).parents[1]
     transform = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x.reshape(-1))])

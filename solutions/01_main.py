@@ -14,8 +14,9 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 ### END SOLUTIONS ONLY
 from augmentation import Augment
 from fnn import FNN, DataLoaderFNN, DeepFNN, make_initializer
-from utils import experiment, plotting
-from utils.cli import run_cli
+from utils import plotting
+from utils.internals import experiment
+from utils.internals.cli import run_cli
 from utils.data import first_training_images, split_labels
 from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty, sum_correct_preds
 from utils.network_user import NetworkUser

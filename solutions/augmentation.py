@@ -197,7 +197,7 @@ def main():
     ### END SOLUTIONS ONLY
     from fnn import DataLoaderFNN
     from utils import plotting
-    from utils.runs import RUNS_DIR
+    from utils.internals.run_files import RUNS_DIR
 
     images, labels = DataLoaderFNN().tensors("train")
     images = images[:8]

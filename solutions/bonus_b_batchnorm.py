@@ -14,10 +14,10 @@ import torch
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
 from fnn import FNN, DataLoaderFNN
 from utils import plotting
-from utils.cli import run_cli
+from utils.internals.cli import run_cli
 from utils.network_trainer import NetworkTrainer, sum_correct_preds
 from utils.network_user import NetworkUser
-from utils.runs import RUNS_DIR
+from utils.internals.run_files import RUNS_DIR
 
 
 class FNNBatchNormAfter(torch.nn.Module):

@@ -20,11 +20,11 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 from augmentation import Augment, averaged_over_copies
 from fnn import DataLoaderFNN, DeepFNN
 from utils import plotting
-from utils.cli import run_cli
-from utils.devices import has_fast_bfloat16
+from utils.internals.cli import run_cli
+from utils.internals.devices import has_fast_bfloat16
 from utils.network_trainer import NetworkTrainer, sum_correct_preds
 from utils.network_user import NetworkUser
-from utils.runs import RUNS_DIR
+from utils.internals.run_files import RUNS_DIR
 
 
 class MixedPrecisionFNN(DeepFNN):

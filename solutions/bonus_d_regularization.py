@@ -13,10 +13,10 @@ import torch
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
 from fnn import FNN, DataLoaderFNN
-from utils.cli import run_cli
+from utils.internals.cli import run_cli
 from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty, sum_correct_preds
 from utils.network_user import NetworkUser
-from utils.runs import RUNS_DIR
+from utils.internals.run_files import RUNS_DIR
 
 
 def near_zero_share(model, threshold=1e-3):

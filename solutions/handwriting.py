@@ -9,7 +9,7 @@ The image is prepared the way MNIST was made: cropped to the ink, scaled into a 
 keeping its aspect ratio, and centred by its centre of mass in a 28x28 frame, white ink on
 black. The complete FNN run trained with cross entropy that has the best validation accuracy
 reads it, unless ``--run`` names one. Reading the files (transparent, 16-bit, palette PNGs,
-photos) and the drawing pad are provided in utils/digit_images.py and utils/drawing_pad.py.
+photos) and the drawing pad are provided in utils/internals/digit_images.py and utils/internals/drawing_pad.py.
 """
 
 import argparse
@@ -24,13 +24,13 @@ from PIL import Image
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
 ### END SOLUTIONS ONLY
 from fnn import FNN
-from utils import drawing_pad
-from utils.cli import run_cli, shown_path
-from utils.digit_images import load_image, to_grey
-from utils.errors import HandwritingError
+from utils.internals import drawing_pad
+from utils.internals.cli import run_cli, shown_path
+from utils.internals.digit_images import load_image, to_grey
+from utils.internals.errors import HandwritingError
 from utils.network_user import NetworkUser
-from utils.run_choice import best_classification_run, classification_runs, is_cross_entropy
-from utils.run_files import RUNS_DIR, load_record
+from utils.internals.run_choice import best_classification_run, classification_runs, is_cross_entropy
+from utils.internals.run_files import RUNS_DIR, load_record
 
 __all__ = ["HandwritingError", "build_pad", "draw_pad", "load_image", "main", "make_predictor",
            "prepare_digit", "to_grey"]
@@ -107,7 +107,7 @@ def make_predictor(run_folder):
 
 
 def build_pad(predict_digit, show_probabilities=True):
-    """The drawing-pad figure (see utils/drawing_pad.py), preparing drawings with prepare_digit."""
+    """The drawing-pad figure (see utils/internals/drawing_pad.py), preparing drawings with prepare_digit."""
     return drawing_pad.build_pad(predict_digit, prepare_digit, show_probabilities)
 
 

@@ -28,7 +28,7 @@ from student_imports import (  # noqa: E402, F401 - tests import these from conf
     only_from,
 )
 
-from utils.subtasks import BY_MARKER, SUBTASKS  # noqa: E402
+from utils.internals.subtasks import BY_MARKER, SUBTASKS  # noqa: E402
 
 pytest_plugins = ["progress_report"]
 
@@ -51,11 +51,11 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{subtask.marker}: {subtask.tag} {subtask.title}")
     # Both implementations use the same module names (fnn, utils.network_trainer, 01_main); which
     # folder comes first on sys.path decides which one is imported. `utils` is a namespace
-    # package, so the provided modules (utils/mnist.py, ...) are found in either mode.
+    # package, so the provided modules (utils/internals/mnist.py, ...) are found in either mode.
     if config.getoption("impl") == "solution":
         sys.path.insert(0, str(SOLUTIONS))
         only_from(SOLUTIONS)
-    for name in [*STUDENT_MODULES, "utils"]:
+    for name in STUDENT_MODULES:  # utils is a namespace package: its path follows sys.path
         sys.modules.pop(name, None)
     if config.getoption("impl") == "student":
         if config.option.tbstyle == "auto" and config.option.verbose <= 0:

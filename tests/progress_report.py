@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from utils.cli import todo_line
-from utils.subtasks import BY_MARKER, BY_TAG, SUBTASKS, order, student_file
+from utils.internals.cli import todo_line
+from utils.internals.subtasks import BY_MARKER, BY_TAG, SUBTASKS, order, student_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HIDDEN_PREFIX = "tests/grading/"  # the hidden checks: never in a student's repository, added by grading

@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from utils.subtasks import STUDENT_FILES, student_file  # noqa: E402
+from utils.internals.subtasks import STUDENT_FILES, student_file  # noqa: E402
 
 STUDENT_MODULES = {file[:-3].replace("/", "."): file for file in STUDENT_FILES}
 

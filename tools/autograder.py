@@ -64,7 +64,7 @@ ENVIRONMENT = {"memory_mb": "AUTOGRADER_MEMORY_MB", "data_mb": "AUTOGRADER_DATA_
 
 # Copied into grader/, relative to this repository: the grader and what it imports (no solutions).
 GRADER_FILES = ("tools/grade.py", "tools/grading_plugin.py", "tools/autograder.py", "tests/progress_report.py")
-GRADER_TREES = (("tools/grader", "*.py"), ("utils", "*.py"))
+GRADER_TREES = (("tools/grader", "*.py"), ("utils", "*.py"), ("utils/internals", "*.py"))
 EXECUTABLE = ("setup.sh", "run_autograder")
 
 RESULT_FIELDS = {"score", "execution_time", "output", "output_format", "tests"}
@@ -136,7 +136,7 @@ def failed_result(message, seconds, grader=None):
     tests = []
     try:
         sys.path.insert(0, str(grader or REPO_ROOT))
-        from utils.subtasks import SUBTASKS
+        from utils.internals.subtasks import SUBTASKS
 
         tests = [{"name": f"{subtask.tag} {subtask.title}", "number": subtask.tag, "score": 0,
                   "max_score": subtask.points, "status": "failed", "output": "not graded: see above",
@@ -345,7 +345,7 @@ def stage_zip(stage, settings):
     """Write everything the zip holds into the folder ``stage``."""
     import release
 
-    from utils.mnist import SHA256, ensure_mnist
+    from utils.internals.mnist import SHA256, ensure_mnist
 
     try:
         release.write_release(stage / "release")

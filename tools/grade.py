@@ -8,7 +8,7 @@ submissions or the outputs in sight, uid 65534, limits on processes, memory, dis
 one test at a time under a watchdog: a test that hangs or crashes fails alone and the rest
 still run. Verdicts come from the test outcomes the grader expects, never from the child's
 word; code that reaches for the grader is flagged for review. Points per subtask come from
-``utils/subtasks.py``; hidden checks in ``tests/grading/`` count toward their subtasks.
+``utils/internals/subtasks.py``; hidden checks in ``tests/grading/`` count toward their subtasks.
 
 Writes ``OUT/grades.csv`` (one row per submission), ``OUT/summary.txt``, ``OUT/feedback/<submission>.md``
 (what a student gets back), ``OUT/<submission>/results.json`` (Gradescope's format), and beside it
@@ -52,7 +52,7 @@ from grader.runner import OUTPUT_TAIL  # noqa: E402,F401 - part of this module's
 from grader.sandbox import Limits  # noqa: E402
 from grader.submissions import MAX_STUDENT_FILE, SubmissionError, student_files, submission_entries  # noqa: E402,F401
 
-from utils.subtasks import STUDENT_FILES, SUBTASKS  # noqa: E402
+from utils.internals.subtasks import STUDENT_FILES, SUBTASKS  # noqa: E402
 
 HIDDEN_DIR = REPO_ROOT / "tests" / "grading"
 
@@ -123,7 +123,7 @@ def mnist_raw(prebuilt=None):
     """The folder of the four MNIST files the checks get: the prebuilt release's, else this repository's."""
     if prebuilt is not None and (Path(prebuilt) / "data" / "MNIST" / "raw").is_dir():
         raw = Path(prebuilt) / "data" / "MNIST" / "raw"
-        from utils.mnist import SHA256, is_verified
+        from utils.internals.mnist import SHA256, is_verified
 
         broken = [name for name in SHA256 if not is_verified(raw / name)]
         if broken:
@@ -131,7 +131,7 @@ def mnist_raw(prebuilt=None):
         return raw
     raw = REPO_ROOT / "data" / "MNIST" / "raw"
     if not raw.is_dir():
-        from utils.mnist import ensure_mnist
+        from utils.internals.mnist import ensure_mnist
 
         ensure_mnist(REPO_ROOT / "data")
     return raw

@@ -85,7 +85,7 @@ _send = _channel_writer(ORDERS, json.dumps, os.write)
 
 
 def _tags(item):
-    from utils.subtasks import BY_MARKER  # the release's own table; on sys.path through conftest
+    from utils.internals.subtasks import BY_MARKER  # the release's own table; on sys.path through conftest
 
     return [BY_MARKER[mark.name].tag for mark in item.iter_markers() if mark.name in BY_MARKER]
 

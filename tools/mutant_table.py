@@ -191,7 +191,7 @@ MUTANTS = (
     M("4c", "evaluated on the training split", MAIN, "user.test_network(run_folder)",
       'user.test_network(run_folder, split="train")'),
     M("4c", "evaluates the best saved run, not this one", MAIN, "result = user.test_network(run_folder)",
-      "from utils.runs import best_classification_run\n"
+      "from utils.internals.run_choice import best_classification_run\n"
       "    result = user.test_network(best_classification_run(args.runs_dir))"),
     M("4c", "evaluates the first saved run", MAIN, "result = user.test_network(run_folder)",
       "result = user.test_network(sorted(p for p in args.runs_dir.iterdir() if p.is_dir())[0])"),

@@ -44,7 +44,7 @@ from fences import fences  # noqa: E402
 from make_templates import scratch_repository  # noqa: E402
 from mutant_table import MUTANTS, Mutant  # noqa: E402, F401 - Mutant: for callers that build one
 
-from utils.subtasks import BY_TAG, SUBTASKS  # noqa: E402
+from utils.internals.subtasks import BY_TAG, SUBTASKS  # noqa: E402
 
 MIN_CORE, MIN_BONUS = 5, 3
 KILLED, SURVIVED, TIMED_OUT = "killed", "SURVIVED", "timed out"  # the outcomes of one mutant

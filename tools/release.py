@@ -26,7 +26,7 @@ for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
 
 import make_templates  # noqa: E402
 
-from utils.subtasks import SUBTASKS, markdown_table  # noqa: E402
+from utils.internals.subtasks import SUBTASKS, markdown_table  # noqa: E402
 
 RELEASE_FILES = Path(__file__).resolve().parent / "release_files"
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -67,8 +67,8 @@ def release_files(solutions=SOLUTIONS, solved=()):
     ``solved``: subtasks whose templates keep their solution (for tests of the release itself).
     """
     files = {}
-    for path in sorted((REPO_ROOT / "utils").glob("*.py")):
-        files[f"utils/{path.name}"] = path  # utils/network_trainer.py is replaced by its template below
+    for path in sorted((REPO_ROOT / "utils").rglob("*.py")):
+        files[path.relative_to(REPO_ROOT).as_posix()] = path  # utils/network_trainer.py is replaced by its template below
     for name in COPIED:
         files[name] = REPO_ROOT / name
     for tree in COPIED_TREES:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from utils.checks import check_choice, check_positive_int, check_ratio
-from utils.errors import ArgumentError, DataError
-from utils.mnist import ensure_mnist, raw_folder
+from utils.internals.checks import check_choice, check_positive_int, check_ratio
+from utils.internals.errors import ArgumentError, DataError
+from utils.internals.mnist import ensure_mnist, raw_folder
 
 IMAGE_SIDE = 28
 SPLITS = ("train", "val", "test")

@@ -1,7 +1,7 @@
 """Use a trained run: evaluate it on the test split, or predict digits (provided, complete).
 
 A run folder may come from someone else: its files are checked before anything is built from
-them (see ``utils/run_files.py``), and whatever is wrong with them is a ``RunError`` that says so.
+them (see ``utils/internals/run_files.py``), and whatever is wrong with them is a ``RunError`` that says so.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import torch
 
-from utils.checks import check_class, check_data_loader
-from utils.devices import pick_device
-from utils.errors import ArgumentError, ArgumentTypeError, CourseError, DataError, RunError
-from utils.run_classes import RECORD_FILE, TRAIN_AGAIN, WEIGHTS_FILE, restore
-from utils.run_files import check_params_match, check_weights_fit, load_record, load_weights, read_weights
-from utils.run_names import describe
+from utils.internals.checks import check_class, check_data_loader
+from utils.internals.devices import pick_device
+from utils.internals.errors import ArgumentError, ArgumentTypeError, CourseError, DataError, RunError
+from utils.internals.run_classes import RECORD_FILE, TRAIN_AGAIN, WEIGHTS_FILE, restore
+from utils.internals.run_files import check_params_match, check_weights_fit, load_record, load_weights, read_weights
+from utils.internals.run_names import describe
 
 
 def _check_loss_function(loss_function):

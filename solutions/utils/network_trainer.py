@@ -2,18 +2,18 @@
 
 The TODOs of 3a-3d are in ``_train_one_epoch`` and ``_validate``. ``train_network`` is the
 generic loop: per epoch, train, validate, record, step the learning-rate schedule.
-``utils/run_recorder.py`` keeps the run's folder, epoch lines and what happens when training
-goes wrong; ``utils/training.py`` the small helpers.
+``utils/internals/run_recorder.py`` keeps the run's folder, epoch lines and what happens when training
+goes wrong; ``utils/internals/training.py`` the small helpers.
 """
 
 import torch
 
-from utils import training
-from utils.checks import check_class, check_data_loader
-from utils.devices import pick_device
-from utils.run_recorder import RunRecorder, loader_settings
-from utils.runs import RUNS_DIR
-from utils.training import count_samples, progress_bar
+from utils.internals import training
+from utils.internals.checks import check_class, check_data_loader
+from utils.internals.devices import pick_device
+from utils.internals.run_recorder import RunRecorder, loader_settings
+from utils.internals.run_files import RUNS_DIR
+from utils.internals.training import count_samples, progress_bar
 
 
 class NetworkTrainer:

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from utils.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS
+from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))

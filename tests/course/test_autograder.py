@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from grading_helpers import REPO_ROOT, append, write_student_files
 
-from utils.mnist import SHA256
-from utils.subtasks import STUDENT_FILES, SUBTASKS
+from utils.internals.mnist import SHA256
+from utils.internals.subtasks import STUDENT_FILES, SUBTASKS
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import autograder  # noqa: E402

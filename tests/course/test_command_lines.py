@@ -64,19 +64,19 @@ def test_a_read_only_runs_dir_is_one_line_before_the_first_figure(tmp_path):
 def test_a_runs_dir_that_refuses_files_stops_main_before_the_first_figure(tmp_path, monkeypatch, capsys):
     """The same as for a read-only folder, where this user may write anywhere (root): the folder
     refuses new files, and the main script stops before 1a_example_images.png."""
-    import utils.run_files
-    from utils.cli import run_cli
+    import utils.internals.run_files
+    from utils.internals.cli import run_cli
 
     runs = tmp_path / "runs"
     runs.mkdir()
-    real_mkstemp = utils.run_files.tempfile.mkstemp
+    real_mkstemp = utils.internals.run_files.tempfile.mkstemp
 
     def refuse_in_runs(*args, dir=None, **kwargs):
         if dir is not None and Path(dir) == runs:
             raise PermissionError(13, "Permission denied")
         return real_mkstemp(*args, dir=dir, **kwargs)
 
-    monkeypatch.setattr(utils.run_files.tempfile, "mkstemp", refuse_in_runs)
+    monkeypatch.setattr(utils.internals.run_files.tempfile, "mkstemp", refuse_in_runs)
     main = importlib.import_module("01_main").main
     assert run_cli(main, ["--no-show", "--runs-dir", str(runs)]) == 2
     err = capsys.readouterr().err

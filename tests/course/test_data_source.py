@@ -1,10 +1,10 @@
-"""utils/mnist.py: MNIST gets onto disk verified, is fetched again when damaged, fails clearly."""
+"""utils/internals/mnist.py: MNIST gets onto disk verified, is fetched again when damaged, fails clearly."""
 
 import shutil
 
 import pytest
 
-from utils import mnist
+from utils.internals import mnist
 
 
 def copy_from(folder):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from grading_helpers import ALL, REPO_ROOT, append, full, grade_run, points, processes_with, write_student_files
 
-from utils.subtasks import STUDENT_FILES
+from utils.internals.subtasks import STUDENT_FILES
 
 sandbox = importlib.import_module("grader.sandbox")  # tools/ is on sys.path once grading_helpers is imported
 pytestmark = [pytest.mark.instructor, pytest.mark.slow]

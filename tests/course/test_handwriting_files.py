@@ -1,6 +1,6 @@
 """The handwriting reader with real students' files: image modes, huge images, which run reads them.
 
-Covers utils/digit_images.py, utils/drawing_pad.py, utils.runs.best_classification_run and the
+Covers utils/internals/digit_images.py, utils/internals/drawing_pad.py, utils.internals.run_choice.best_classification_run and the
 command line of solutions/handwriting.py.
 """
 
@@ -19,9 +19,11 @@ import torch
 from PIL import Image
 
 from handwriting import HandwritingError, build_pad, load_image, prepare_digit, to_grey
-from utils.cli import run_cli
-from utils.errors import RunError
-from utils.runs import RECORD_FILE, best_classification_run, classification_runs, save_run
+from utils.internals.cli import run_cli
+from utils.internals.errors import RunError
+from utils.internals.run_choice import best_classification_run, classification_runs
+from utils.internals.run_classes import RECORD_FILE
+from utils.internals.run_files import save_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -155,7 +157,7 @@ def _draw_a_stroke(fig, canvas):
 
 
 def test_the_pad_of_a_run_without_probabilities_shows_only_the_label():
-    from utils.drawing_pad import build_pad as provided_build_pad
+    from utils.internals.drawing_pad import build_pad as provided_build_pad
 
     prepared = []
 
@@ -172,15 +174,18 @@ def test_the_pad_of_a_run_without_probabilities_shows_only_the_label():
 
 
 def test_provided_code_never_imports_student_files():
+    """Provided code is imported by the templates too: it must load whatever the student wrote."""
     student = {"fnn", "handwriting", "01_main", "augmentation", "utils.network_trainer"}
-    for name in ("digit_images.py", "drawing_pad.py", "runs.py", "network_user.py"):
-        tree = ast.parse((REPO_ROOT / "utils" / name).read_text())
+    for path in sorted((REPO_ROOT / "utils").rglob("*.py")):
+        if path.name == "network_trainer.py":
+            continue
+        tree = ast.parse(path.read_text())
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
         imported |= {f"utils.{alias.name}" for node in ast.walk(tree)
                      if isinstance(node, ast.ImportFrom) and node.module == "utils" for alias in node.names}
         bad = {module for module in imported if module in student or module.startswith("bonus_")}
-        assert not bad, f"utils/{name} imports student files: {bad}"
+        assert not bad, f"{path.relative_to(REPO_ROOT)} imports student files: {bad}"
 
 
 # --- which run reads the digit ------------------------------------------------------------

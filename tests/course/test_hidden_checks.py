@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.subtasks import SUBTASKS
+from utils.internals.subtasks import SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HIDDEN = REPO_ROOT / "tests" / "grading"

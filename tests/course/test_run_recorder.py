@@ -6,7 +6,7 @@ import torch
 from tiny_data import Linear2, make_data, make_loader
 
 from utils.network_trainer import NetworkTrainer
-from utils.run_recorder import LOADER_ATTRIBUTES, RunRecorder, loader_settings
+from utils.internals.run_recorder import LOADER_ATTRIBUTES, RunRecorder, loader_settings
 
 
 class CroppedLoader:

@@ -1,4 +1,4 @@
-"""utils/run_names.py, utils/run_files.py and utils/network_user.py: run names, checkpoints, clear
+"""utils/internals/run_names.py, utils/internals/run_files.py and utils/network_user.py: run names, checkpoints, clear
 errors on loading, and a run loaded and predicted once."""
 
 import json
@@ -7,10 +7,10 @@ from functools import partial
 import pytest
 import torch
 
-from utils.errors import RunError
+from utils.internals.errors import RunError
 from utils.network_user import NetworkUser
-from utils.run_files import load_record, save_run
-from utils.run_names import describe, run_name
+from utils.internals.run_files import load_record, save_run
+from utils.internals.run_names import describe, run_name
 
 
 class Tiny(torch.nn.Module):
@@ -170,7 +170,7 @@ def test_l1_and_l2_flags_of_other_strengths_train_into_two_folders(tmp_path):
     """--l1 1e-5 --l2 1e-4 and --l1 1e-2 --l2 1e-1 through the main script's bonus options and the trainer."""
     from tiny_data import Linear2, make_data, make_loader
 
-    from utils.experiment import BonusOptions, parse_args
+    from utils.internals.experiment import BonusOptions, parse_args
     from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty
 
     folders = set()
@@ -221,7 +221,7 @@ def test_the_predictor_reuses_the_network_test_network_loaded(tmp_path, monkeypa
 def test_the_mistakes_figure_uses_the_predictions_test_network_made(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from utils import experiment
+    from utils.internals import experiment
 
     _, folder = saved_tiny(tmp_path)
     user = NetworkUser(Tiny, torch.nn.CrossEntropyLoss, tiny_test_loader, device="cpu")
@@ -246,7 +246,7 @@ def test_the_mistakes_figure_uses_the_predictions_test_network_made(tmp_path, mo
 def test_a_validation_accuracy_of_zero_is_reported_with_its_hint(capsys):
     from types import SimpleNamespace
 
-    from utils.experiment import report
+    from utils.internals.experiment import report
 
     history = [{"train_loss": 2.3, "val_loss": 2.3, "val_accuracy": 0.0}]
     report(SimpleNamespace(lr=0.5), {"history": history, "loss": 2.3, "accuracy": 0.0})

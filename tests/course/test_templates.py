@@ -1,7 +1,7 @@
 """The templates are in sync with the solutions, and every subtask's check is honest and independent.
 
 Honest: it fails on the untouched template and passes on the solution. Independent: with only a
-subtask and the ones it needs (``utils/subtasks.py``) solved, and everything else blank, its check
+subtask and the ones it needs (``utils/internals/subtasks.py``) solved, and everything else blank, its check
 passes. The student mode runs in a subprocess, in a scratch copy of the repository with freshly
 generated templates, so none of this depends on what a student has already written.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS, markdown_table
+from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS, markdown_table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
@@ -59,7 +59,7 @@ def test_every_todo_tag_is_a_subtask_of_the_table_in_the_file_the_table_names():
     for solution, template, _ in make_templates.template_pairs():
         relative = template.relative_to(REPO_ROOT).as_posix()
         for tag in set(re.findall(r"# TODO (\w+):", solution.read_text())):
-            assert tag in BY_TAG, f"{relative}: TODO {tag} is not in utils/subtasks.py"
+            assert tag in BY_TAG, f"{relative}: TODO {tag} is not in utils/internals/subtasks.py"
             assert BY_TAG[tag].file == relative, f"TODO {tag} is in {relative}, the table says {BY_TAG[tag].file}"
     assert {s.file for s in SUBTASKS} <= {t.relative_to(REPO_ROOT).as_posix()
                                           for _, t, _ in make_templates.template_pairs()}
@@ -67,7 +67,7 @@ def test_every_todo_tag_is_a_subtask_of_the_table_in_the_file_the_table_names():
 
 def test_the_readme_table_is_the_subtask_table():
     assert markdown_table() in (REPO_ROOT / "README.md").read_text(), \
-        "README's subtask table differs from utils/subtasks.py; paste utils.subtasks.markdown_table()"
+        "README's subtask table differs from utils/internals/subtasks.py; paste utils.internals.subtasks.markdown_table()"
 
 
 def student_run(repo, tmp_path, *args):

@@ -8,7 +8,7 @@ import torch
 from tiny_data import Linear2, make_data, make_loader
 
 from fnn import FNN, DeepFNN, _dense_layer
-from utils.errors import ArgumentError, ArgumentTypeError, CourseError, RunError, TrainingStopped
+from utils.internals.errors import ArgumentError, ArgumentTypeError, CourseError, RunError, TrainingStopped
 from utils.network_trainer import NetworkTrainer
 
 
@@ -176,7 +176,7 @@ def test_an_interrupted_rerun_never_replaces_the_finished_run(tmp_path):
 
 
 def test_progress_bars_stay_off_when_the_output_is_not_a_terminal(capsys):
-    from utils.training import progress_bar
+    from utils.internals.training import progress_bar
 
     bar = progress_bar(range(3), "train", enabled=True)  # pytest's captured stderr is not a terminal
     assert bar.disable
@@ -184,14 +184,14 @@ def test_progress_bars_stay_off_when_the_output_is_not_a_terminal(capsys):
 
 
 def test_the_reference_and_a_students_run_with_the_same_settings_get_different_folders(tmp_path):
-    from utils.runs import run_name
+    from utils.internals.run_names import run_name
 
     base = {"network_class": Linear2, "network_params": {}, "optimizer_params": {"lr": 0.1}}
     assert run_name(dict(base, implementation="reference")) != run_name(dict(base, implementation="student"))
 
 
 def test_every_course_error_prints_as_one_line_and_a_students_bug_keeps_its_traceback(capsys):
-    from utils.cli import run_cli
+    from utils.internals.cli import run_cli
 
     def bad_argument(argv):
         raise ArgumentError("--hidden must be a whole number > 0, got 0.")
@@ -209,6 +209,6 @@ def test_every_course_error_prints_as_one_line_and_a_students_bug_keeps_its_trac
 
 def test_the_init_flag_offers_exactly_the_schemes_make_initializer_knows():
     from fnn import INIT_SCHEMES
-    from utils.experiment import INIT_CHOICES  # provided code may not import fnn, so it keeps a copy
+    from utils.internals.experiment import INIT_CHOICES  # provided code may not import fnn, so it keeps a copy
 
     assert INIT_CHOICES == INIT_SCHEMES

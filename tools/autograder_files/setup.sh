@@ -3,7 +3,7 @@
 # 1. Python 3.11 or newer (apt if missing), a virtual environment in source/venv, the CPU wheels
 #    of the pinned torch and torchvision, then the rest of requirements.txt.
 # 2. MNIST from inside the zip into the release's data/MNIST/raw, each file checked against its
-#    SHA-256 (SHA256SUMS, written from utils/mnist.py): a wrong file stops the build here.
+#    SHA-256 (SHA256SUMS, written from utils/internals/mnist.py): a wrong file stops the build here.
 # 3. The test ids shipped in the zip are collected again with what was installed: they must agree.
 # AUTOGRADER_ROOT (default /autograder) moves everything; AUTOGRADER_SKIP_INSTALL=1 skips 1 and 3
 # (for a stand-in root on a machine that has the packages already).

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.subtasks import SUBTASKS
+from utils.internals.subtasks import SUBTASKS
 
 HIDDEN_FOLDER = "tests/grading"  # where the hidden checks sit in the release copy
 PYTEST_OPTIONS = ("-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "grading_plugin")

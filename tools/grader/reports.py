@@ -7,7 +7,7 @@ import json
 import statistics
 from dataclasses import dataclass, field
 
-from utils.subtasks import SUBTASKS
+from utils.internals.subtasks import SUBTASKS
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 MAX_REVIEW = 1500  # characters of the review column

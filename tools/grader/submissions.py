@@ -13,7 +13,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from utils.subtasks import STUDENT_FILES
+from utils.internals.subtasks import STUDENT_FILES
 
 MAX_STUDENT_FILE = 2 << 20      # bytes; a student's .py file is a few kB
 MAX_UNZIPPED = 500 << 20        # bytes, all members of a submitted zip together

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from progress_report import summary_rows
 
-from utils.subtasks import SUBTASKS
+from utils.internals.subtasks import SUBTASKS
 
 STOPPED_WORDS = ("timed out", "crashed", "out of memory", "disk full")
 HIDDEN_NOTE = "public checks pass; grading adds checks you do not see"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.errors import HandwritingError
+from utils.internals.errors import HandwritingError
 
 SIDE = 280
 BRUSH_RADIUS = 12

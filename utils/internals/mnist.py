@@ -24,9 +24,9 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from utils.errors import DataError
+from utils.internals.errors import DataError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 
 SHA256 = {

@@ -13,7 +13,7 @@ import re
 
 import torch
 
-from utils.errors import RunError
+from utils.internals.errors import RunError
 
 __all__ = ["RECORD_FILE", "TRAIN_AGAIN", "WEIGHTS_FILE", "restore"]
 
@@ -79,7 +79,7 @@ def _resolve_class(name, where, source):
 
 
 def restore(value, where="", source=RECORD_FILE, _depth=0):
-    """Inverse of :func:`utils.run_names.describe` for the class names a run file may hold.
+    """Inverse of :func:`utils.internals.run_names.describe` for the class names a run file may hold.
 
     ``{"class": "torch.nn.modules.activation.ReLU"}`` becomes the class ``torch.nn.ReLU``. Only
     subclasses of ``torch.nn.Module`` defined under ``torch.nn`` are allowed, and the name is

@@ -1,7 +1,7 @@
 """Run a script's ``main`` and turn the errors a student meets into one short message (provided).
 
 An unfinished TODO names the subtask, where its TODO comment is, and how to check it. A course
-error (``utils.errors.CourseError``: a bad argument, missing data, a damaged run, a stopped
+error (``utils.internals.errors.CourseError``: a bad argument, missing data, a damaged run, a stopped
 training) is one line that names the fix. Anything else is a real bug and keeps its traceback,
 with the file and line where it happened.
 """
@@ -12,8 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from utils.errors import CourseError, TrainingStopped
-from utils.subtasks import BY_TAG
+from utils.internals.errors import CourseError, TrainingStopped
+from utils.internals.subtasks import BY_TAG
 
 TODO_TAG = re.compile(r"TODO (\w+)")
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import torch
 
-from utils.checks import check_positive_int
-from utils.cli import shown_path as relative
-from utils.errors import TrainingStopped
-from utils.runs import check_runs_dir, run_name, save_run
+from utils.internals.checks import check_positive_int
+from utils.internals.cli import shown_path as relative
+from utils.internals.errors import TrainingStopped
+from utils.internals.run_files import check_runs_dir, save_run
+from utils.internals.run_names import run_name
 
 # A loss this large, or this many times the best one so far, is a diverged run, not a bad epoch.
 EXPLODED_LOSS = 1e6

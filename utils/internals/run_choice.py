@@ -1,7 +1,7 @@
 """Choose a trained run: the complete classification runs of a network, best first (provided).
 
 Used where a script needs "the best FNN so far" (``handwriting.py``); the run files themselves are
-read with ``utils/run_files.py``, and folders that cannot be read are skipped.
+read with ``utils/internals/run_files.py``, and folders that cannot be read are skipped.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import math
 from pathlib import Path
 from typing import NamedTuple
 
-from utils.errors import RunError
-from utils.run_files import RECORD_FILE, RUNS_DIR, load_record
+from utils.internals.errors import RunError
+from utils.internals.run_files import RECORD_FILE, RUNS_DIR, load_record
 
 __all__ = ["RunSummary", "best_classification_run", "classification_runs", "is_cross_entropy"]
 

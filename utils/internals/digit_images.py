@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from utils.errors import HandwritingError
+from utils.internals.errors import HandwritingError
 
 MAX_SIDE_HINT = 4000
 

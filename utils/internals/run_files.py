@@ -13,7 +13,7 @@ interrupted or diverged one.
 
 A run folder may come from someone else, so neither file is trusted: ``weights.pt`` must hold
 tensors only, and ``run.json`` is checked before anything is built from it (the classes it may
-name: ``utils/run_classes.py``). Whatever is wrong with either file is a :class:`RunError` that
+name: ``utils/internals/run_classes.py``). Whatever is wrong with either file is a :class:`RunError` that
 names the file and the fix.
 """
 
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import torch
 
-from utils.errors import RunError
-from utils.run_classes import RECORD_FILE, TRAIN_AGAIN, WEIGHTS_FILE
-from utils.run_names import describe, short_name
+from utils.internals.errors import RunError
+from utils.internals.run_classes import RECORD_FILE, TRAIN_AGAIN, WEIGHTS_FILE
+from utils.internals.run_names import describe, short_name
 
 __all__ = [
     "RECORD_FILE", "RUNS_DIR", "WEIGHTS_FILE", "check_params_match", "check_runs_dir", "check_weights_fit",
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 MAX_RECORD_BYTES = 20 * 1024 * 1024  # a run.json of 10,000 epochs is about 3 MB
-RUNS_DIR = Path(__file__).resolve().parents[1] / "runs"
+RUNS_DIR = Path(__file__).resolve().parents[2] / "runs"
 STATUSES = ("complete", "interrupted", "diverged")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from utils.errors import ArgumentError, ArgumentTypeError
+from utils.internals.errors import ArgumentError, ArgumentTypeError
 
 
 def check_positive_int(name, value):

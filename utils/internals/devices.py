@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from utils.errors import ArgumentError
+from utils.internals.errors import ArgumentError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 

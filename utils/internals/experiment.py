@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 
 from utils import plotting
-from utils.checks import check_positive_float, check_positive_int, check_probability, check_ratio
-from utils.devices import DEVICE_CHOICES, pick_device
-from utils.run_files import RUNS_DIR, check_runs_dir
+from utils.internals.checks import check_positive_float, check_positive_int, check_probability, check_ratio
+from utils.internals.devices import DEVICE_CHOICES, pick_device
+from utils.internals.run_files import RUNS_DIR, check_runs_dir
 
 INIT_CHOICES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal", "zeros")
 SCHEDULERS = {

@@ -1,7 +1,7 @@
 """The helpers of ``NetworkTrainer``'s loop (provided code, nothing to fill in): building the
 network, optimizer and scheduler, counting right predictions and samples, progress bars, and
 what identifies a run. The run's record (folder, epoch lines, divergence, Ctrl-C) is
-``utils/run_recorder.py``.
+``utils/internals/run_recorder.py``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from utils.checks import check_class
-from utils.errors import ArgumentError, ArgumentTypeError
-from utils.run_names import describe_function
-from utils.subtasks import from_reference
+from utils.internals.checks import check_class
+from utils.internals.errors import ArgumentError, ArgumentTypeError
+from utils.internals.run_names import describe_function
+from utils.internals.subtasks import from_reference
 
 
 def no_regularization(model):
