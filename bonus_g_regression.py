@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from fnn import FNN, DataLoaderFNN
-from utils.internals.cli import run_cli, stop_if_not_written
-from utils.network_trainer import NetworkTrainer, sum_correct_preds
+from utils.internals.cli import from_main_script, run_cli, stop_if_not_written
+from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
 from utils.internals.run_files import RUNS_DIR
 
@@ -40,6 +40,7 @@ def main(argv=None):
     parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR)
     args = parser.parse_args(argv)
     # the table compares accuracies: stop now, before any training, if bonus a is not written
+    sum_correct_preds = from_main_script("sum_correct_preds")  # bonus a, written in 01_main.py
     stop_if_not_written(sum_correct_preds, torch.zeros(1, 10), torch.zeros(1, dtype=torch.long))
     loader = DataLoaderFNN()
     params = {"input_shape": 784, "hidden_shape": 500, "num_classes": 10, "activation_func": torch.nn.ReLU}

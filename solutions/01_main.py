@@ -15,10 +15,12 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 from augmentation import Augment
 from fnn import FNN, DataLoaderFNN, DeepFNN, make_initializer
 from utils import plotting
-from utils.internals import experiment
-from utils.internals.cli import run_cli
 from utils.data import first_training_images, split_labels
-from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty, sum_correct_preds
+from utils.internals.bonus_flags import with_bonus_flags
+from utils.internals.cli import run_cli
+from utils.internals.flags import parse_args
+from utils.internals.run_report import report, run_figures
+from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
 
 
@@ -28,9 +30,10 @@ def show_example_images(images, labels, path=None, show=False):
     ``images`` are flattened, one row per image ``(N, pixels)`` with N >= 6; ``labels`` their
     labels ``(N,)``. Returns the figure (saved to ``path`` if given).
     """
-    # TODO 1a: the first six images, turned back from flat vectors into pictures, in a grid of 2 rows
-    #          and 3 columns made with plotting.image_grid; each titled with its label as a plain number
-    #          (not a tensor). The lines below expect the figure as fig.
+    fig = None
+    # TODO 1a: fig: the first six images, turned back from flat vectors into pictures, in a grid of 2
+    #          rows and 3 columns made with plotting.image_grid; each titled with its label as a plain
+    #          number (not a tensor).
     ### BEGIN SOLUTION
     six = images[:6].reshape(-1, 28, 28)
     titles = [f"label {int(label)}" for label in labels[:6]]
@@ -45,8 +48,9 @@ def count_labels(labels, num_classes=10):
     Returns a tensor ``(num_classes,)`` whose entry ``d`` counts the labels equal to ``d`` among
     ``labels (N,)`` (0 for a digit that does not occur).
     """
-    # TODO 1b: for every digit from 0 to num_classes - 1, how many entries of labels equal it (a digit
-    #          that never occurs counts 0); return the counts as one tensor.
+    # TODO 1b: for each of the num_classes digits 0, 1, ..., num_classes - 1 (all of them), how many
+    #          entries of labels equal it (a digit that never occurs counts 0); return the counts as one
+    #          tensor.
     ### BEGIN SOLUTION
     return torch.bincount(labels, minlength=num_classes)
     ### END SOLUTION
@@ -94,15 +98,17 @@ def plot_predictions(predict, images, labels, path=None, show=False, count=12):
     images, labels : torch.Tensor
         Test images ``(N, 784)`` and their labels ``(N,)``.
     """
-    # TODO 4d: predict the first count images with predict, and show them as 28x28 pictures in two rows
-    #          (plotting.image_grid), each titled with its true label first and then the predicted one
-    #          (e.g. "true 7 / pred 1"), the title red where the prediction is wrong and black where it
-    #          is right (title_colors). The lines below expect the figure as fig.
+    fig = None
+    # TODO 4d: fig: the first count images predicted with predict, shown as 28x28 pictures in two rows
+    #          (plotting.image_grid); each titled with its true label first, then the predicted one and
+    #          how sure the network is of it (e.g. "true 7 / pred 1 (62%)"); the title red where the
+    #          prediction is wrong and black where it is right (title_colors).
     ### BEGIN SOLUTION
-    predicted, _ = predict(images[:count])
+    predicted, probabilities = predict(images[:count])
     truth = [int(label) for label in labels[:count]]
     guesses = [int(guess) for guess in predicted]
-    titles = [f"true {t} / pred {p}" for t, p in zip(truth, guesses)]
+    sure = [float(p.max()) for p in probabilities]
+    titles = [f"true {t} / pred {p} ({s:.0%})" for t, p, s in zip(truth, guesses, sure)]
     colors = ["black" if t == p else "red" for t, p in zip(truth, guesses)]
     fig = plotting.image_grid(images[:count].reshape(-1, 28, 28), titles, rows=2, cols=-(-count // 2),
                               title_colors=colors, suptitle="Test images: true and predicted labels")
@@ -110,46 +116,72 @@ def plot_predictions(predict, images, labels, path=None, show=False, count=12):
     return plotting.finish(fig, path, show)
 
 
-def main(argv=None):
-    args = experiment.parse_args(argv, __doc__.splitlines()[0])
-    if args.plots:  # 1: look at the data
-        images, labels = first_training_images(data_dir=args.data_dir)
-        show_example_images(images, labels, args.runs_dir / "1a_example_images.png", args.show)
-        splits = split_labels(args.train_val_ratio, args.seed, args.data_dir)
-        counts = {split: count_labels(labels_of_split) for split, labels_of_split in splits.items()}
-        plotting.finish(plotting.label_distribution(counts), args.runs_dir / "1b_label_distribution.png", args.show)
-    loader = DataLoaderFNN(args.train_val_ratio, args.batch_size, args.seed, normalize=args.normalize,
-                           data_dir=args.data_dir)
-    loader.augment = experiment.augmentation(args, loader, Augment)
-    loader.show_sizes()
+def sum_correct_preds(predicted, target):
+    """Bonus a: how many rows of ``predicted (batch, num_classes)`` have their highest score at the
+    true class ``target (batch,)``; an int or a 0-d tensor. The trainer turns it into accuracies."""
+    # TODO bonus_a: how many rows of predicted have their highest score at the class that target names;
+    #               return that count.
+    ### BEGIN SOLUTION
+    return (predicted.argmax(dim=1) == target).sum()
+    ### END SOLUTION
 
+
+def regularization(model, l1_strength=0.0, l2_strength=0.0):
+    """Bonus d: the penalty the trainer adds to every training batch's loss.
+
+    ``l1_strength`` times the sum of the absolute values plus ``l2_strength`` times the sum of the
+    squares of every weight matrix's entries; biases and batch norm's parameters (the parameters
+    with fewer than two dimensions) stay out. ``--l1`` and ``--l2`` set the strengths; L2 also
+    works through Adam's ``weight_decay`` (``--weight-decay``).
+    """
+    # TODO bonus_d: l1_strength times the sum of |w| plus l2_strength times the sum of w squared, over
+    #               every entry of every weight matrix of model; keep it a tensor (gradients flow through it).
+    ### BEGIN SOLUTION
+    weights = [p for p in model.parameters() if p.dim() > 1]
+    return l1_strength * sum(w.abs().sum() for w in weights) + l2_strength * sum(w.pow(2).sum() for w in weights)
+    ### END SOLUTION
+
+
+def look_at_the_data(args):
+    """Task 1: six training images (1a) and how many images of each digit every split holds (1b)."""
+    images, labels = first_training_images(data_dir=args.data_dir)
+    show_example_images(images, labels, args.runs_dir / "1a_example_images.png", args.show)
+    splits = split_labels(args.train_val_ratio, args.seed, args.data_dir)
+    counts = {split: count_labels(labels_of_split) for split, labels_of_split in splits.items()}
+    plotting.finish(plotting.label_distribution(counts), args.runs_dir / "1b_label_distribution.png", args.show)
+
+
+def main(argv=None):
+    args = parse_args(argv, __doc__.splitlines()[0])  # the flags, checked: python 01_main.py --help
+    if args.plots:
+        look_at_the_data(args)
+    loader = DataLoaderFNN(args.train_val_ratio, args.batch_size, args.seed, args.normalize, data_dir=args.data_dir)
+    loader.show_sizes()
     loss_function = choose_loss_function()
     settings = training_settings(hidden_shape=args.hidden, learning_rate=args.lr)
-    bonus = experiment.BonusOptions(args, DeepFNN, make_initializer, l1_penalty, l2_penalty)
-    network_class, network_params = bonus.network(FNN, settings["network_params"])
-    scheduler, scheduler_params = experiment.scheduler(args)
-    trainer = NetworkTrainer(network_class, loss_function, settings["optimizer"], scheduler, data_loader=loader,
-                             folder=args.runs_dir, device=args.device, seed=args.seed, progress=not args.no_progress)
-    run_folder = trainer.train_network(args.epochs, network_params, scheduler_params=scheduler_params,
-                                       optimizer_params=bonus.optimizer_params(settings["optimizer_params"]),
-                                       sum_correct_preds=sum_correct_preds, regularization=bonus.regularization(),
-                                       initializer=bonus.initializer())
+    # The bonus flags (--batch-norm, --l1, --depth, ...; see --help) switch on your bonus code.
+    settings = with_bonus_flags(args, FNN, settings, loader, DeepFNN, make_initializer, regularization, Augment)
+    trainer = NetworkTrainer(settings["network_class"], loss_function, settings["optimizer"], settings["lr_scheduler"],
+                             data_loader=loader, folder=args.runs_dir, device=args.device, seed=args.seed,
+                             progress=args.progress)
+    run_folder = trainer.train_network(
+        args.epochs, settings["network_params"], optimizer_params=settings["optimizer_params"],
+        scheduler_params=settings["scheduler_params"], sum_correct_preds=sum_correct_preds,
+        regularization=settings["regularization"], initializer=settings["initializer"])
 
     result = None
     # TODO 4c: uncomment the two lines below: a NetworkUser for the same network class, loss, data and
     #          device evaluates the run that training just saved on the test split.
     ### BEGIN SOLUTION uncomment
-    user = NetworkUser(network_class, loss_function, loader, device=args.device)
+    user = NetworkUser(settings["network_class"], loss_function, loader, device=args.device)
     result = user.test_network(run_folder)
     ### END SOLUTION
-    if result is None:
-        raise NotImplementedError("TODO 4c")  # the two lines above are still commented out
+    report(args, result)  # stops with "TODO 4c" while the two lines above are commented out
     if args.plots:
         images, labels = loader.tensors("test")
         predict = user.get_predictor(run_folder)
         plot_predictions(predict, images, labels, run_folder / "4d_predictions.png", args.show)
-        experiment.run_figures(args, predict, loader, result, run_folder)
-    experiment.report(args, result)
+        run_figures(args, predict, loader, result, run_folder)
     return result
 
 

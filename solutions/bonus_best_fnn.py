@@ -20,11 +20,13 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 from augmentation import Augment, averaged_over_copies
 from fnn import DataLoaderFNN, DeepFNN
 from utils import plotting
-from utils.internals.cli import run_cli
+from utils.internals.cli import from_main_script, run_cli
 from utils.internals.devices import has_fast_bfloat16
-from utils.network_trainer import NetworkTrainer, sum_correct_preds
+from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
 from utils.internals.run_files import RUNS_DIR
+
+sum_correct_preds = from_main_script("sum_correct_preds")  # bonus a, written in 01_main.py
 
 
 class MixedPrecisionFNN(DeepFNN):

@@ -13,10 +13,13 @@ import torch
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
 from fnn import FNN, DataLoaderFNN
-from utils.internals.cli import run_cli
-from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty, sum_correct_preds
+from utils.internals.cli import from_main_script, run_cli
+from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
 from utils.internals.run_files import RUNS_DIR
+
+sum_correct_preds = from_main_script("sum_correct_preds")  # bonus a and d are written in 01_main.py
+regularization = from_main_script("regularization")
 
 
 def near_zero_share(model, threshold=1e-3):
@@ -35,8 +38,8 @@ def main(argv=None):
     variants = {
         "none": ({}, None),
         "L2 via weight_decay 1e-4": ({"weight_decay": 1e-4}, None),
-        "L2 penalty 1e-4": ({}, partial(l2_penalty, strength=1e-4)),
-        "L1 penalty 1e-5": ({}, partial(l1_penalty, strength=1e-5)),
+        "L2 penalty 1e-4": ({}, partial(regularization, l2_strength=1e-4)),
+        "L1 penalty 1e-5": ({}, partial(regularization, l1_strength=1e-5)),
     }
     rows = []
     for name, (extra, penalty) in variants.items():

@@ -6,8 +6,8 @@ Bonus: b (batch norm, ``channel_mean_std``), c ``make_initializer``, f ``DeepFNN
 
 import torch
 
-from utils.internals import checks
-from utils.data import InMemorySplits, mnist_datasets, split_indices, transform_all
+from utils.data import MnistSplits
+from utils.internals.flags import INIT_SCHEMES  # the schemes of bonus c, as --init offers them
 
 
 def _dense_layer(input_shape, output_shape, activation_func=None, batch_normalize=False):
@@ -28,13 +28,16 @@ def _dense_layer(input_shape, output_shape, activation_func=None, batch_normaliz
     torch.nn.Sequential
         ``Linear`` (then ``BatchNorm1d`` if asked for), then the activation if one is given.
     """
-    # TODO 2a: a list named layers (the lines below use it): the fully connected map from input_shape to
-    #          output_shape features, then the activation activation_func stands for, unless it is None.
+    layers = []
+    # TODO 2a: into layers, in order: the fully connected map from input_shape to output_shape
+    #          features, then the activation activation_func stands for, unless it is None.
     ### BEGIN SOLUTION
     layers = [torch.nn.Linear(input_shape, output_shape)]
     if activation_func is not None:
         layers.append(activation_func())
     ### END SOLUTION
+
+    # Bonus b: batch normalisation ------------------------------------------------------------
     if batch_normalize:
         # TODO bonus_b: put a batch normalisation of the layer's outputs into layers, between the linear
         #               map and the activation; and replace the linear map by one without the part that
@@ -65,11 +68,6 @@ class FNN(torch.nn.Module):
     def __init__(self, input_shape=784, hidden_shape=500, num_classes=10,
                  activation_func=torch.nn.ReLU, use_batch_norm=False):
         super().__init__()
-        for name, size in (("input_shape", input_shape), ("hidden_shape", hidden_shape),
-                           ("num_classes", num_classes)):
-            checks.check_positive_int(name, size)
-        checks.check_activation("activation_func", activation_func)
-        self.input_shape = input_shape
         # TODO 2b: the network's three layers, each made with _dense_layer and kept as an attribute of
         #          self: a hidden layer from input_shape to hidden_shape, a second one
         #          _dense_layer(hidden_shape, hidden_shape, activation_func), and the output layer, to
@@ -79,8 +77,10 @@ class FNN(torch.nn.Module):
         self.hidden2 = _dense_layer(hidden_shape, hidden_shape, activation_func)
         self.output = _dense_layer(hidden_shape, num_classes)
         ### END SOLUTION
+
+        # Bonus b: batch normalisation --------------------------------------------------------
         if use_batch_norm:
-            # TODO bonus_b: the same two hidden layers as in 2b (the same attributes), now with batch
+            # TODO bonus_b: build your two hidden layers of 2b again (the same attributes), now with batch
             #               normalisation switched on.
             ### BEGIN SOLUTION
             self.hidden1 = _dense_layer(input_shape, hidden_shape, activation_func, batch_normalize=True)
@@ -92,7 +92,6 @@ class FNN(torch.nn.Module):
 
         One raw score (logit) per class, as the output layer gives it.
         """
-        checks.check_flat_batch(x, self.input_shape)
         # TODO 2c: pass x through the layers of 2b, in order, and return the raw scores.
         ### BEGIN SOLUTION
         return self.output(self.hidden2(self.hidden1(x)))
@@ -104,13 +103,13 @@ def flatten_image(image):
     return image.reshape(-1)
 
 
-class DataLoaderFNN(InMemorySplits):
+class DataLoaderFNN(MnistSplits):
     """MNIST for a fully connected network: ``loader("train" | "val" | "test")`` gives batches
     of images as 784-vectors ``(100, 784)`` and their labels ``(100,)``.
 
     The 60,000 training images are split into training and validation (``train_val_ratio``);
-    the 10,000 test images stay apart. The transform runs once per image, here; every epoch
-    then slices its batches from tensors in memory (``InMemorySplits``, ``utils/data.py``).
+    the 10,000 test images stay apart. The base class ``MnistSplits`` (``utils/data.py``) reads
+    and splits MNIST, runs the transform once per image and serves the batches.
 
     Parameters
     ----------
@@ -126,11 +125,7 @@ class DataLoaderFNN(InMemorySplits):
 
     def __init__(self, train_val_ratio=0.8, batch_size=100, seed=0, normalize=False,
                  augment=None, data_dir=None, verbose=True):
-        self.train_val_ratio, self.seed = train_val_ratio, int(seed)
-        self.batch_size = checks.check_positive_int("batch_size", batch_size)
-        self.augment = None if augment is None else checks.check_callable("augment", augment, "Augment()")
-        train_full, test = mnist_datasets(data_dir, verbose)
-        train_idx, val_idx = split_indices(len(train_full), train_val_ratio, self.seed)
+        super().__init__(train_val_ratio, batch_size, seed, augment, data_dir, verbose)
         from torchvision import transforms  # here, where it is used: torchvision takes a second to load
 
         steps = [
@@ -141,27 +136,19 @@ class DataLoaderFNN(InMemorySplits):
             transforms.Lambda(flatten_image),
             ### END SOLUTION
         ]
-        self.mean_std = None
+
+        # Bonus b: normalisation ----------------------------------------------------------------
         if normalize:
             # TODO bonus_b: keep the training split's pixel mean and standard deviation in self.mean_std
-            #               (your channel_mean_std on the training images: the rows train_idx of
-            #               train_full.data), and add a step to steps that standardises each image with
-            #               them, before it is flattened.
+            #               (your channel_mean_std of self.train_images), and add a step to steps that
+            #               standardises each image with them, before it is flattened.
             ### BEGIN SOLUTION
-            self.mean_std = channel_mean_std(train_full.data[train_idx])
+            self.mean_std = channel_mean_std(self.train_images)
             mean, std = self.mean_std
             steps.insert(len(steps) - 1, transforms.Normalize((mean,), (std,)))
             ### END SOLUTION
         self.transform = transforms.Compose(steps)
-
-        images, labels = transform_all(train_full, self.transform)
-        self.keep_splits({"train": (images[train_idx], labels[train_idx]), "val": (images[val_idx], labels[val_idx]),
-                          "test": transform_all(test, self.transform)})
-
-    def settings(self):
-        """What this loader adds to a run's identity (its folder name and run.json)."""
-        return {"train_val_ratio": self.train_val_ratio, "batch_size": self.batch_size, "seed": self.seed,
-                "mean_std": self.mean_std, "augment": self.augment}
+        self.transform_splits(self.transform)
 
 
 # Bonus tasks ---------------------------------------------------------------------------------
@@ -180,9 +167,6 @@ def channel_mean_std(images):
     ### END SOLUTION
 
 
-INIT_SCHEMES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "normal", "zeros")
-
-
 def make_initializer(scheme="kaiming_normal", bias=0.0):
     """Bonus c: a function for ``model.apply(...)`` that re-initialises every ``Linear`` layer.
 
@@ -190,7 +174,8 @@ def make_initializer(scheme="kaiming_normal", bias=0.0):
     ``"kaiming_normal"`` (He, for ReLU), ``"normal"`` (std 0.01) or ``"zeros"``. ``bias``: the
     value of every bias (layers without a bias are left as they are).
     """
-    checks.check_choice("scheme", scheme, INIT_SCHEMES)
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; use one of {', '.join(INIT_SCHEMES)}.")
 
     def initialize(module):
         if not isinstance(module, torch.nn.Linear):
@@ -227,11 +212,6 @@ class DeepFNN(torch.nn.Module):
     def __init__(self, input_shape=784, hidden_shapes=(500, 500), num_classes=10,
                  activation_func=torch.nn.ReLU, use_batch_norm=False, dropout=0.0):
         super().__init__()
-        hidden_shapes = checks.check_layer_sizes("hidden_shapes", hidden_shapes)
-        for name, size in (("input_shape", input_shape), ("num_classes", num_classes)):
-            checks.check_positive_int(name, size)
-        checks.check_activation("activation_func", activation_func)
-        checks.check_probability("dropout", dropout)
         # TODO bonus_f: one hidden layer per entry of hidden_shapes, each from the previous size to its
         #               own, each followed by dropout if dropout > 0, then the output layer without
         #               activation; keep them all, in order, as self.layers (forward uses it).

@@ -20,7 +20,6 @@ STAND_INS = {
                                  "train_loss = train_loss / len(train_batches)"],
     ("_validate", "3d"): ["for input_data, target in val_batches:\n"
                           "    output = model(input_data)\n"
-                          "    count_correct(output, target)\n"
                           "    validation_loss = validation_loss + float(criterion(output, target))\n"
                           "validation_loss = validation_loss / len(val_batches)"],
 }

@@ -1,8 +1,9 @@
 """MNIST as tensors in memory, split and served in batches (provided code, nothing to fill in).
 
-``DataLoaderFNN`` (fnn.py) holds the lesson: the transform and the normalisation. What it needs
-besides lives here: reading MNIST, the seeded train/validation split, running the transform once
-per image, and ``Batches``, which slices shuffled batches from the tensors in every epoch.
+``DataLoaderFNN`` (fnn.py) holds the lesson: the transform and the normalisation. Its base class
+``MnistSplits`` does the rest: it checks the arguments, reads MNIST, makes the seeded
+train/validation split, runs the transform once per image, and serves shuffled batches sliced
+from tensors in memory in every epoch (``Batches``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from utils.internals.checks import check_choice, check_positive_int, check_ratio
+from utils.internals.checks import check_callable, check_choice, check_positive_int, check_ratio
 from utils.internals.errors import ArgumentError, DataError
 from utils.internals.mnist import ensure_mnist, raw_folder
 
@@ -230,3 +231,37 @@ class InMemorySplits:
             batches = math.ceil(len(images) / self.batch_size)
             shape = (min(self.batch_size, len(images)), images.shape[1])
             print(f"{split:<6}{len(images):>8}{batches:>9}   {shape}")
+
+
+class MnistSplits(InMemorySplits):
+    """The base class of ``DataLoaderFNN``: MNIST split into train, val and test.
+
+    Checks its arguments, reads MNIST and splits the 60,000 training images (``train_val_ratio``
+    of them train, the rest validate). ``transform_splits(transform)`` runs a transform once per
+    image and keeps the splits; then ``loader(split)`` serves their batches.
+    """
+
+    def __init__(self, train_val_ratio=0.8, batch_size=100, seed=0, augment=None, data_dir=None, verbose=True):
+        self.train_val_ratio, self.seed = train_val_ratio, int(seed)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.augment = None if augment is None else check_callable("augment", augment, "Augment()")
+        self.mean_std = None
+        self._train_full, self._test = mnist_datasets(data_dir, verbose)
+        self._train_idx, self._val_idx = split_indices(len(self._train_full), train_val_ratio, self.seed)
+
+    @property
+    def train_images(self):
+        """The training split's images as stored in MNIST: uint8 grey values, ``(N, 28, 28)``."""
+        return self._train_full.data[self._train_idx]
+
+    def transform_splits(self, transform):
+        """Run ``transform`` once on every image; keep the train, val and test splits in memory."""
+        images, labels = transform_all(self._train_full, transform)
+        train, val = self._train_idx, self._val_idx
+        self.keep_splits({"train": (images[train], labels[train]), "val": (images[val], labels[val]),
+                          "test": transform_all(self._test, transform)})
+
+    def settings(self):
+        """What this loader adds to a run's identity (its folder name and run.json)."""
+        return {"train_val_ratio": self.train_val_ratio, "batch_size": self.batch_size, "seed": self.seed,
+                "mean_std": self.mean_std, "augment": self.augment}

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from utils.internals.checks import check_class, check_data_loader
+from utils.internals.network_params import check_network_params, guard_input_shape
 from utils.internals.devices import pick_device
 from utils.internals.errors import ArgumentError, ArgumentTypeError, CourseError, DataError, RunError
 from utils.internals.run_classes import RECORD_FILE, TRAIN_AGAIN, WEIGHTS_FILE, restore
@@ -109,6 +110,10 @@ class NetworkUser:
                             f"Pass the network class the run was trained with. {TRAIN_AGAIN}")
 
         try:
+            check_network_params(self.network_class, network_params)
+        except CourseError as error:
+            raise unusable(error) from error
+        try:
             inspect.signature(self.network_class).bind(**network_params)
         except TypeError as error:
             raise unusable(error) from error
@@ -124,7 +129,7 @@ class NetworkUser:
         if probe is not None:
             check_weights_fit(run_folder / WEIGHTS_FILE, probe.state_dict(), state)
         try:
-            return self.network_class(**network_params)
+            return guard_input_shape(self.network_class(**network_params), network_params)
         except CourseError as error:  # the network's own argument checks: say where the values came from
             raise unusable(error) from error
         except (TypeError, ValueError, OverflowError, RuntimeError, MemoryError) as error:

@@ -68,14 +68,15 @@ def image_grid(images, titles, rows, cols, title_colors=None, suptitle=None):
     return fig
 
 
-def label_distribution(counts_by_split, relative=False):
-    """Grouped bar chart: images per digit for each split.
+def label_distribution(counts_by_split, relative=True):
+    """Grouped bar chart: each digit's share of every split (its images in the legend).
 
     Parameters
     ----------
     counts_by_split : dict of str -> sequence of 10 counts
     relative : bool
-        Plot the share of each digit in percent instead of the count.
+        Plot each digit's share of its split in percent (splits of different sizes side by side);
+        False plots the counts.
     """
     fig, ax = plt.subplots(figsize=(9, 4))
     width = 0.8 / len(counts_by_split)
@@ -92,27 +93,28 @@ def label_distribution(counts_by_split, relative=False):
     return fig
 
 
-def training_curves(histories, title=None):
-    """Loss and accuracy per epoch, training dashed and validation solid.
+def training_curves(histories, title=None, test_result=None):
+    """Loss, accuracy and learning rate per epoch; training dashed, validation solid.
 
     Parameters
     ----------
     histories : dict of str -> list of per-epoch dicts
         One history (as saved in ``run.json``) per curve label; several runs share the axes.
+    test_result : dict, optional
+        ``NetworkUser.test_network``'s result (``loss``, ``accuracy``): drawn as a star after the
+        last epoch.
     """
     has_accuracy = any(h and h[0].get("val_accuracy") is not None for h in histories.values())
-    fig, axes = plt.subplots(1, 2 if has_accuracy else 1, figsize=(11 if has_accuracy else 6, 4),
-                             squeeze=False)
+    has_lr = any(h and h[0].get("lr") is not None for h in histories.values())
     panels = [("loss", "loss")] + ([("accuracy", "accuracy (%)")] if has_accuracy else [])
+    panels += [("lr", "learning rate")] if has_lr else []
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels) + 1, 4), squeeze=False)
     for ax, (metric, label) in zip(axes.flat, panels):
         for index, (name, history) in enumerate(histories.items()):
-            color = f"C{index}"
-            epochs = [entry["epoch"] for entry in history]
-            for split, style in (("train", "--"), ("val", "-")):
-                values = [entry.get(f"{split}_{metric}") for entry in history]
-                if values and values[0] is not None:
-                    ax.plot(epochs, values, style, color=color, marker="o", markersize=3,
-                            label=f"{name} {'training' if split == 'train' else 'validation'}")
+            _plot_metric(ax, metric, name, history, f"C{index}")
+            if test_result is not None and metric in ("loss", "accuracy") and history:
+                ax.plot([history[-1]["epoch"]], [test_result[metric]], "*", color=f"C{index}", markersize=12,
+                        label=f"{name} test: {test_result[metric]:.4g}".strip())
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -120,3 +122,16 @@ def training_curves(histories, title=None):
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _plot_metric(ax, metric, name, history, color):
+    epochs = [entry["epoch"] for entry in history]
+    if metric == "lr":
+        ax.plot(epochs, [entry.get("lr") for entry in history], "-", color=color, marker="o", markersize=3,
+                label=name or "learning rate")
+        return
+    for split, style in (("train", "--"), ("val", "-")):
+        values = [entry.get(f"{split}_{metric}") for entry in history]
+        if values and values[0] is not None:
+            ax.plot(epochs, values, style, color=color, marker="o", markersize=3,
+                    label=f"{name} {'training' if split == 'train' else 'validation'}".strip())

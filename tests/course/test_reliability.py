@@ -35,12 +35,6 @@ def test_an_unknown_split_lists_the_allowed_ones(mnist_loader):
         mnist_loader("validation")
 
 
-@pytest.mark.parametrize("hidden", [0, -3, 1.5])
-def test_fnn_refuses_impossible_sizes(hidden):
-    with pytest.raises((ValueError, TypeError), match="hidden_shape"):
-        FNN(784, hidden, 10)
-
-
 def test_an_unavailable_device_says_what_the_machine_has():
     from utils.internals.devices import pick_device
 
@@ -147,7 +141,7 @@ def test_a_different_configuration_gets_its_own_folder(tmp_path):
     (["--device", "tpu"], "invalid choice: 'tpu'"),
 ])
 def test_command_line_flags_are_checked_with_a_message(capsys, flags, message):
-    from utils.internals.experiment import parse_args
+    from utils.internals.flags import parse_args
 
     with pytest.raises(SystemExit) as exit_info:
         parse_args(flags)

@@ -92,13 +92,15 @@ def test_a_missing_run_says_how_to_make_one(tmp_path):
         user.load(tmp_path / "nothing-here")
 
 
-def test_a_penalty_with_settings_gets_the_same_name_in_every_process():
-    from utils.network_trainer import l2_penalty
+def _regularization(model, l1_strength=0.0, l2_strength=0.0):
+    return l1_strength * sum(p.abs().sum() for p in model.parameters()) + l2_strength
 
-    penalty = partial(l2_penalty, strength=1e-4)
+
+def test_a_penalty_with_settings_gets_the_same_name_in_every_process():
+    penalty = partial(_regularization, l2_strength=1e-4)
     assert "0x" not in json.dumps(describe(penalty)), "no memory address may enter the description"
     first = run_name(dict(config(width=4), regularization=penalty))
-    other = run_name(dict(config(width=4), regularization=partial(l2_penalty, strength=1e-3)))
+    other = run_name(dict(config(width=4), regularization=partial(_regularization, l2_strength=1e-3)))
     assert first != other
 
 
@@ -170,16 +172,21 @@ def test_l1_and_l2_flags_of_other_strengths_train_into_two_folders(tmp_path):
     """--l1 1e-5 --l2 1e-4 and --l1 1e-2 --l2 1e-1 through the main script's bonus options and the trainer."""
     from tiny_data import Linear2, make_data, make_loader
 
-    from utils.internals.experiment import BonusOptions, parse_args
-    from utils.network_trainer import NetworkTrainer, l1_penalty, l2_penalty
+    from types import SimpleNamespace
+
+    from utils.internals.bonus_flags import with_bonus_flags
+    from utils.internals.flags import parse_args
+    from utils.network_trainer import NetworkTrainer
 
     folders = set()
+    settings = {"network_params": {}, "optimizer": torch.optim.SGD, "optimizer_params": {"lr": 0.1}}
     for flags in (["--l1", "1e-5", "--l2", "1e-4"], ["--l1", "1e-2", "--l2", "1e-1"]):
         args = parse_args([*flags, "--runs-dir", str(tmp_path)])
-        bonus = BonusOptions(args, None, None, l1_penalty, l2_penalty)
+        bonus = with_bonus_flags(args, Linear2, settings, SimpleNamespace(mean_std=None), None, None,
+                                 _regularization, None)
         trainer = NetworkTrainer(Linear2, torch.nn.CrossEntropyLoss, torch.optim.SGD,
                                  data_loader=make_loader(*make_data()), folder=tmp_path, device="cpu", progress=False)
-        folders.add(trainer.train_network(1, {}, optimizer_params={"lr": 0.1}, regularization=bonus.regularization()))
+        folders.add(trainer.train_network(1, {}, optimizer_params={"lr": 0.1}, regularization=bonus["regularization"]))
     assert len(folders) == 2
     assert len([path for path in tmp_path.iterdir() if (path / "run.json").is_file()]) == 2
 
@@ -221,7 +228,7 @@ def test_the_predictor_reuses_the_network_test_network_loaded(tmp_path, monkeypa
 def test_the_mistakes_figure_uses_the_predictions_test_network_made(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from utils.internals import experiment
+    from utils.internals import run_report as experiment
 
     _, folder = saved_tiny(tmp_path)
     user = NetworkUser(Tiny, torch.nn.CrossEntropyLoss, tiny_test_loader, device="cpu")
@@ -246,7 +253,7 @@ def test_the_mistakes_figure_uses_the_predictions_test_network_made(tmp_path, mo
 def test_a_validation_accuracy_of_zero_is_reported_with_its_hint(capsys):
     from types import SimpleNamespace
 
-    from utils.internals.experiment import report
+    from utils.internals.run_report import report
 
     history = [{"train_loss": 2.3, "val_loss": 2.3, "val_accuracy": 0.0}]
     report(SimpleNamespace(lr=0.5), {"history": history, "loss": 2.3, "accuracy": 0.0})

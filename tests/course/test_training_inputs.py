@@ -100,13 +100,18 @@ def test_network_params_none_is_named(tmp_path):
         trainer(tmp_path).train_network(1, None)
 
 
-@pytest.mark.parametrize("build", [
-    lambda: FNN(784, 500, 10, torch.nn.ReLU()),
-    lambda: DeepFNN(784, [500], 10, torch.nn.ReLU()),
+def built_by_the_trainer(network_class, network_params, tmp_path):
+    """What the trainer does with ``network_params`` before the first epoch."""
+    return trainer(tmp_path, network_class).train_network(1, network_params)
+
+
+@pytest.mark.parametrize("network_class, params", [
+    (FNN, {"input_shape": 784, "hidden_shape": 500, "num_classes": 10, "activation_func": torch.nn.ReLU()}),
+    (DeepFNN, {"input_shape": 784, "hidden_shapes": [500], "num_classes": 10, "activation_func": torch.nn.ReLU()}),
 ])
-def test_an_activation_instance_instead_of_its_class_is_named(build):
+def test_an_activation_instance_instead_of_its_class_is_named(tmp_path, network_class, params):
     with pytest.raises(ArgumentTypeError, match=r"pass ReLU, not ReLU\(\)"):
-        build()
+        built_by_the_trainer(network_class, params, tmp_path)
 
 
 @pytest.mark.parametrize("hidden, error, message", [
@@ -115,14 +120,20 @@ def test_an_activation_instance_instead_of_its_class_is_named(build):
     ([-3], ArgumentError, "whole number > 0"),
     ([], ArgumentError, "at least one"),
 ])
-def test_deep_fnn_sizes_are_checked(hidden, error, message):
+def test_deep_fnn_sizes_are_checked(tmp_path, hidden, error, message):
     with pytest.raises(error, match=message):
-        DeepFNN(784, hidden, 10)
+        built_by_the_trainer(DeepFNN, {"input_shape": 784, "hidden_shapes": hidden, "num_classes": 10}, tmp_path)
 
 
-def test_dropout_as_a_string_is_named():
+@pytest.mark.parametrize("name, value", [("hidden_shape", 0), ("input_shape", -784), ("num_classes", 2.5)])
+def test_fnn_sizes_are_checked(tmp_path, name, value):
+    with pytest.raises((ArgumentError, ArgumentTypeError), match=f"{name} must be a whole number"):
+        built_by_the_trainer(FNN, {name: value}, tmp_path)
+
+
+def test_dropout_as_a_string_is_named(tmp_path):
     with pytest.raises(ArgumentTypeError, match="dropout must be a number in"):
-        DeepFNN(784, [64], 10, dropout="0.2")
+        built_by_the_trainer(DeepFNN, {"hidden_shapes": [64], "dropout": "0.2"}, tmp_path)
 
 
 def test_an_augment_that_cannot_be_called_is_named():
@@ -133,8 +144,11 @@ def test_an_augment_that_cannot_be_called_is_named():
 
 
 def test_image_batches_that_are_not_flat_are_named():
+    from utils.internals.training import build_network
+
+    model = build_network(FNN, {"input_shape": 784})
     with pytest.raises(ArgumentError, match=r"shape \(batch, 784\), got \(8, 1, 28, 28\).*flatten"):
-        FNN()(torch.rand(8, 1, 28, 28))
+        model(torch.rand(8, 1, 28, 28))
 
 
 def test_dense_layer_is_unchanged_by_the_checks():
@@ -205,10 +219,3 @@ def test_every_course_error_prints_as_one_line_and_a_students_bug_keeps_its_trac
 
     with pytest.raises(ValueError, match="too many values to unpack"):
         run_cli(student_bug)
-
-
-def test_the_init_flag_offers_exactly_the_schemes_make_initializer_knows():
-    from fnn import INIT_SCHEMES
-    from utils.internals.experiment import INIT_CHOICES  # provided code may not import fnn, so it keeps a copy
-
-    assert INIT_CHOICES == INIT_SCHEMES

@@ -169,9 +169,11 @@ def tiny_transform(monkeypatch):
     """DataLoaderFNN's transform, from a loader built on 10 blank images (light on memory)."""
     from conftest import load_student_module
 
+    from utils import data
+
     module = load_student_module("fnn")
-    monkeypatch.setattr(module, "mnist_datasets", lambda *args, **kwargs: (TinyMnist(), TinyMnist()))
-    monkeypatch.setattr(module, "transform_all",
+    monkeypatch.setattr(data, "mnist_datasets", lambda *args, **kwargs: (TinyMnist(), TinyMnist()))
+    monkeypatch.setattr(data, "transform_all",
                         lambda dataset, transform: (torch.zeros(len(dataset.data), 784), dataset.targets.clone()))
     with explain("DataLoaderFNN(...) to build"):
         loader = module.DataLoaderFNN(verbose=False)

@@ -169,24 +169,24 @@ def test_hidden_3d_validation_of_a_dropout_model_in_eval_mode(trainer_module, tm
             if got == pytest.approx(per_batch, rel=1e-4) else
             "evaluation mode switches dropout off; the loss is the mean over all validation samples, as in 3c")
     assert got == pytest.approx(expected, rel=1e-5), (
-        f"a dropout model, validation batches of {val_batch_size}: expected val_loss {expected:.4f}, got {got:.4f}."
+        f"a dropout model, validation batches of {val_batch_size}: expected validation_loss {expected:.4f}, got {got:.4f}."
         f"\nhint: {hint}")
     with torch.no_grad():
         right = float((Linear3()(val_x).argmax(dim=1) == val_y).float().mean()) * 100
     assert history[0]["val_accuracy"] == pytest.approx(right), (
-        f"expected a validation accuracy of {right:.1f} %, got {history[0]['val_accuracy']}.\nhint: count_correct "
-        "sees the output and target of every validation batch")
+        f"expected a validation accuracy of {right:.1f} %, got {history[0]['val_accuracy']}.\nhint: every "
+        "validation batch's output and target go through criterion, once per batch")
 
 
 @pytest.mark.bonus_a
 @pytest.mark.parametrize("classes, rows", [(5, 9), (2, 1), (1, 3), (10, 100)])
-def test_hidden_bonus_a_other_class_numbers_and_batch_sizes(trainer_module, classes, rows):
+def test_hidden_bonus_a_other_class_numbers_and_batch_sizes(main_module, classes, rows):
     generator = torch.Generator().manual_seed(classes * 100 + rows)
     predicted = torch.randn(rows, classes, generator=generator)
     target = torch.randint(0, classes, (rows,), generator=generator)
     expected = int((predicted.argmax(dim=1) == target).sum())
     with explain(f"sum_correct_preds(scores ({rows}, {classes}), targets ({rows},)) to give one number"):
-        got = trainer_module.sum_correct_preds(predicted, target)
+        got = main_module.sum_correct_preds(predicted, target)
     assert int(got) == expected and float(got) == int(got), (
         f"{rows} rows of {classes} class scores: expected {expected} right predictions, got {got!r}.\n"
         "hint: per row, the class with the highest score; count the rows where it is the target (a count, not a "
@@ -194,31 +194,31 @@ def test_hidden_bonus_a_other_class_numbers_and_batch_sizes(trainer_module, clas
 
 
 @pytest.mark.bonus_a
-def test_hidden_bonus_a_none_right_counts_zero(trainer_module):
+def test_hidden_bonus_a_none_right_counts_zero(main_module):
     predicted = torch.tensor([[0.0, 1.0, 0.5], [2.0, 0.0, 0.1]])
-    got = trainer_module.sum_correct_preds(predicted, torch.tensor([2, 1]))
+    got = main_module.sum_correct_preds(predicted, torch.tensor([2, 1]))
     assert got is not None and int(got) == 0, (f"no row right: expected 0, got {got!r}.\n"
                                                "hint: return the count, also when it is zero")
 
 
 @pytest.mark.bonus_d
-def test_hidden_bonus_d_other_layers_and_the_default_strengths(trainer_module):
+def test_hidden_bonus_d_other_layers_and_the_default_strengths(main_module):
     torch.manual_seed(2)
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.LayerNorm(8),
                                 torch.nn.Linear(8, 3, bias=False), torch.nn.Linear(3, 2))
     weights = [p for p in model.parameters() if p.dim() > 1]
+    hint = ("every parameter with two or more dimensions is a weight (a convolution's 4-d kernel too); biases and "
+            "LayerNorm's parameters have one")
     with torch.no_grad():
-        for name, default, term in (("l1_penalty", 1e-5, torch.abs), ("l2_penalty", 1e-4, torch.square)):
-            expected = sum(float(term(w).sum()) for w in weights)
-            with explain(f"{name}(model) to give a number"):
-                at_default = float(getattr(trainer_module, name)(model))
-                doubled = float(getattr(trainer_module, name)(model, strength=2.0))
-            hint = ("every parameter with two or more dimensions is a weight (a convolution's 4-d kernel too); "
-                    "biases and LayerNorm's parameters have one")
-            assert doubled == pytest.approx(2 * expected, rel=1e-5), (
-                f"{name}(strength=2) of a model with a convolution, LayerNorm and two Linear layers: expected "
-                f"{2 * expected:.5f}, got {doubled:.5f}.\nhint: {hint}")
-            assert at_default == pytest.approx(default * expected, rel=1e-5), (
-                f"{name}(model) without a strength: expected its default {default} times the sum, "
-                f"{default * expected:.3g}, got {at_default:.3g}.\nhint: use the strength argument, whose default "
-                "is in the function's signature")
+        with explain("regularization(model) to give a number"):
+            at_default = float(main_module.regularization(model))
+        assert at_default == pytest.approx(0.0, abs=1e-12), (
+            f"regularization(model) with both strengths at their default 0: expected 0, got {at_default:.3g}.\n"
+            "hint: each term is its strength times its sum")
+        for name, strength, term in (("l1_strength", 2.0, torch.abs), ("l2_strength", 3.0, torch.square)):
+            expected = strength * sum(float(term(w).sum()) for w in weights)
+            with explain(f"regularization(model, {name}={strength}) to give a number"):
+                got = float(main_module.regularization(model, **{name: strength}))
+            assert got == pytest.approx(expected, rel=1e-5), (
+                f"regularization(model, {name}={strength}) of a model with a convolution, LayerNorm and two Linear "
+                f"layers: expected {expected:.5f}, got {got:.5f}.\nhint: {hint}")

@@ -79,7 +79,7 @@ def test_normalized_loader_standardises_the_training_split(fnn):
         count += pixels.numel()
     mean = total / count
     std = ((squares - mean ** 2 * count) / (count - 1)) ** 0.5
-    hint = "hint: the statistics of the training split only: channel_mean_std(train_full.data[train_idx])"
+    hint = "hint: the statistics of the training split only: channel_mean_std(self.train_images)"
     assert mean == pytest.approx(0.0, abs=1e-4), (
         f"expected the normalised training split to have mean 0 (to 1e-4), got {mean:.5f}.\n{hint}")
     assert std == pytest.approx(1.0, abs=1e-4), (

@@ -98,7 +98,8 @@ def test_displaced_inverted_enlarged_mnist_digits_are_read_like_the_originals(mn
 
     FNN = load_student_module("fnn").FNN
     trainer_module = load_student_module("utils.network_trainer")
-    NetworkTrainer, sum_correct_preds = trainer_module.NetworkTrainer, trainer_module.sum_correct_preds
+    NetworkTrainer = trainer_module.NetworkTrainer
+    sum_correct_preds = load_student_module("01_main").sum_correct_preds
 
     trainer = NetworkTrainer(FNN, torch.nn.CrossEntropyLoss, torch.optim.Adam, data_loader=mnist_loader,
                              folder=tmp_path, device="cpu", progress=False)

@@ -23,7 +23,7 @@ HINTS = {
                 "self.output = _dense_layer(___, ___)"),
     "2c": Steps("forward applies the layers of 2b one after the other and returns the raw scores",
                 "the attributes you made in 2b; a layer is called like a function: layer(x)",
-                "return self.___(self.___(self.___(x)))"),
+                "return self.___(self.___(___))   (with your own names of 2b; which order?)"),
     "2d": Steps("the transform turns each image into a tensor, then into one flat vector",
                 "the two commented lines: transforms.ToTensor, then transforms.Lambda with flatten_image",
                 "steps = [ ___ToTensor___, ___flatten_image___ ]  (uncomment both, in this order)"),
@@ -42,8 +42,12 @@ def dense_layer(fnn, *args):
         return fnn._dense_layer(*args)
 
 
+CONTAINERS = (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)
+
+
 def kinds(module):
-    return [type(m).__name__ for m in module.modules() if not isinstance(m, torch.nn.Sequential)]
+    """The kinds of the layers that compute, in order; containers are looked through."""
+    return [type(m).__name__ for m in module.modules() if not isinstance(m, CONTAINERS)]
 
 
 @pytest.mark.task2a
@@ -130,9 +134,9 @@ def test_forward_maps_a_batch_to_one_score_per_class(fnn):
     torch.manual_seed(0)
     model = fnn.FNN(784, 64, 10, torch.nn.ReLU)
     x = torch.rand(32, 784)
+    order = layer_order(model)
     with explain("forward to map a (32, 784) batch to (32, 10) scores",
-                 (RuntimeError, "shapes cannot be multiplied",
-                  "apply the layers in the order of 2b: hidden1, then hidden2, then output")):
+                 (RuntimeError, "shapes cannot be multiplied", f"apply the layers in the order of 2b: {order}")):
         output = model(x)
     assert output.shape == (32, 10), (
         f"expected one score per class, shape (32, 10), got {tuple(output.shape)}.\n"
@@ -148,12 +152,21 @@ def test_forward_maps_a_batch_to_one_score_per_class(fnn):
     elif close(output, torch.relu(expected)):
         hint = "no activation after the output layer: its raw scores may be negative"
     elif close(output, last(torch.relu(first(x)))):
-        hint = "the second hidden layer is skipped: hidden1, then hidden2, then output"
+        hint = f"the second hidden layer is skipped: {order}"
     else:
         hint = "apply the layers of 2b in order, each to the result of the one before"
     assert close(output, expected), (
-        f"expected the raw scores output(hidden2(hidden1(x))), row 1 starting {rounded(expected)}, got "
+        f"expected the raw scores of x through {order}, row 1 starting {rounded(expected)}, got "
         f"{rounded(output)}.\nhint: {hint}")
+
+
+def layer_order(model):
+    """The student's own layers of 2b, as forward should apply them: "self.a, then self.b, then self.c"."""
+    names = [f"self.{name}" for name, child in model.named_children()
+             if any(isinstance(m, torch.nn.Linear) for m in child.modules())]
+    if len(names) == 1:
+        return f"the layers inside {names[0]}, in order"
+    return ", then ".join(names) if names else "the first hidden layer, the second, then the output layer"
 
 
 def rounded(scores):
@@ -175,10 +188,11 @@ def transform_of_loader(monkeypatch):
     from conftest import load_student_module
 
     module = load_student_module("fnn")
+    from utils import data
     from utils.data import GreyLevelImages
 
     blank = torch.zeros(1, 784, dtype=torch.uint8)
-    monkeypatch.setattr(module, "transform_all", lambda dataset, transform: (
+    monkeypatch.setattr(data, "transform_all", lambda dataset, transform: (
         GreyLevelImages(blank.expand(len(dataset.data), -1), torch.zeros(256)), dataset.targets.clone()))
     with explain("DataLoaderFNN(...) to build"):
         loader = module.DataLoaderFNN(verbose=False)

@@ -24,12 +24,13 @@ HINTS = {
     "4c": Steps("evaluate the run that was just trained, on the test split",
                 "NetworkUser(network_class, loss_function, loader, device=...) and its test_network(run_folder)",
                 "uncomment the two lines: user = NetworkUser(___)  /  result = user.___(run_folder)"),
-    "4d": Steps("predict the first count test images and show each with its true and predicted label, "
-                "wrong ones in red",
-                "predict(images) returns (labels, probabilities); int() for plain numbers; plotting.image_grid "
-                "with title_colors",
-                "predicted, _ = predict(___)  /  titles = [f\"true {___} / pred {___}\" ...]  /  "
-                "colors = [___ ...]  /  fig = plotting.image_grid(___, titles, rows=2, cols=___, title_colors=colors)"),
+    "4d": Steps("predict the first count test images and show each with its true and predicted label and how "
+                "sure the network is, wrong ones in red",
+                "predict(images) returns (labels, probabilities); int() and float() for plain numbers; "
+                "plotting.image_grid with title_colors",
+                "predicted, probabilities = predict(___)  /  titles = [f\"true {___} / pred {___} ({___:.0%})\" ...]"
+                "  /  colors = [___ ...]  /  fig = plotting.image_grid(___, titles, rows=2, cols=___, "
+                "title_colors=colors)"),
 }
 
 @pytest.mark.task4a
@@ -146,7 +147,28 @@ def _fake_predictor(images):
     truth = images[:, 0].round().long()
     wrong = torch.arange(len(images)) % 2 == 1
     predicted = torch.where(wrong, (truth + 1) % 10, truth)
-    return predicted, torch.nn.functional.one_hot(predicted, 10).float()
+    sure = 0.55 + 0.03 * torch.arange(len(images))  # how sure the network is: a different share per image
+    probabilities = ((1 - sure) / 9).unsqueeze(1).repeat(1, 10)
+    probabilities[torch.arange(len(images)), predicted] = sure
+    return predicted, probabilities
+
+
+def _confidence(title):
+    """The probability a title shows: ``62%`` or ``0.62``; None if it shows none."""
+    percent = re.search(r"(\d+(?:\.\d+)?)\s*%", title)
+    if percent:
+        return float(percent.group(1)) / 100
+    share = re.search(r"(?<![\d.])(0?\.\d+|1\.0+)(?![\d.])", title)
+    return float(share.group(1)) if share else None
+
+
+def _same_colour(a, b):
+    from matplotlib.colors import to_rgba
+
+    try:
+        return to_rgba(a) == to_rgba(b)
+    except ValueError:
+        return False
 
 
 def _true_and_predicted(title):
@@ -166,14 +188,14 @@ def test_predictions_are_shown_as_28x28_images_with_true_and_predicted_labels(ma
     images[:, 0] = labels.float()  # lets the fake predictor know the truth
     with explain("a figure of the first 12 test images with their predictions",
                  ((TypeError, ValueError, RuntimeError), "only one element tensors|only integer|a Tensor with",
-                  "predict(images) returns (predicted labels, probabilities): predicted, _ = predict(images)")):
+                  "predict(images) returns two things: the predicted labels, then the probabilities")):
         fig = main_module.plot_predictions(_fake_predictor, images, labels)
     shown = [ax for ax in fig.axes if ax.get_images()]
     assert len(shown) == 12, f"expected 12 predicted images, got {len(shown)}"
     rows, cols = shown[0].get_subplotspec().get_geometry()[:2]
     assert (rows, cols) == (2, 6), (f"expected a grid of 2 rows x 6 columns, got {rows} x {cols}.\n"
                                     "hint: plotting.image_grid(..., rows=2, cols=count // 2)")
-    predicted, _ = _fake_predictor(images[:12])
+    predicted, probabilities = _fake_predictor(images[:12])
     for position, (ax, truth, guess) in enumerate(zip(shown, labels.tolist(), predicted.tolist())):
         shape = tuple(ax.get_images()[0].get_array().shape)
         assert shape == (28, 28), f"expected 28x28 images, got {shape}"
@@ -184,8 +206,13 @@ def test_predictions_are_shown_as_28x28_images_with_true_and_predicted_labels(ma
             f"image {position + 1} (of 12, counted from 1): expected the true label {truth}, then the "
             f"prediction {guess} (e.g. 'true {truth} / pred {guess}'), got {title!r}.\n"
             "hint: zip the first `count` labels with the predictions of the same images, true label first")
+        sure, shown_sure = float(probabilities[position].max()), _confidence(title)
+        assert shown_sure is not None and abs(shown_sure - sure) < 0.01, (
+            f"image {position + 1}: expected the network's confidence in its prediction, {sure:.0%}, in the title "
+            f"(e.g. 'true {truth} / pred {guess} ({sure:.0%})'), got {title!r}.\n"
+            "hint: the probability of the predicted class is the highest of the image's probabilities")
         color = ax.title.get_color()
         expected_color = "black" if truth == guess else "red"
-        assert color == expected_color, (
+        assert _same_colour(color, expected_color), (
             f"image {position + 1} ({'right' if truth == guess else 'wrong'}): expected a {expected_color} title, "
             f"got {color!r}.\nhint: title_colors: 'red' where the prediction is wrong, 'black' where it is right")

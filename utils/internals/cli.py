@@ -41,6 +41,27 @@ def shown_path(path):
         return Path(path)
 
 
+MAIN_SCRIPT = "01_main"  # the sheet's name for it; not a name Python's import statement accepts
+
+
+def from_main_script(name):
+    """``name`` as defined in the student's main script (bonus a and d live there, as the sheet says).
+
+    Loaded when a bonus script asks for it, so that provided code never depends on the student's files.
+    """
+    import importlib
+
+    try:
+        script = importlib.import_module(MAIN_SCRIPT)
+    except Exception as error:  # noqa: BLE001 - any failure of the student's file is named, with its cause
+        raise CourseError(f"{MAIN_SCRIPT}.py does not load ({type(error).__name__}: {error}); this script uses its "
+                          f"{name}. Run python {MAIN_SCRIPT}.py to see where it fails.") from error
+    try:
+        return getattr(script, name)
+    except AttributeError:
+        raise CourseError(f"{MAIN_SCRIPT}.py defines no {name}; the sheet puts it there.") from None
+
+
 def stop_if_not_written(function, *example_arguments):
     """Call ``function(*example_arguments)`` once, so that a TODO it still holds stops a script now,
     with "Not done yet" (see :func:`run_cli`), and not after minutes of training. Any other error
