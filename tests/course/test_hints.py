@@ -100,6 +100,42 @@ def test_no_message_of_a_subtask_check_writes_out_a_solution_line():
     assert not offenders, "solution lines in the checks' messages:\n" + "\n".join(offenders)
 
 
+def spelled_out(line, names, shape):
+    """Whether hint 3's ``shape``, its blanks filled only with text hint 2 (``names``) gives, writes ``line``.
+
+    Each piece of the shape (pieces are separated by ``/``) is a pattern; a blank may stand for
+    any text, but the line counts as spelled out only when every blank's text appears in hint 2:
+    then hints 2 and 3 together leave the student no decision.
+    """
+    target, given = normalized(line), normalized(names)
+    for piece in shape.split("/"):
+        parts = normalized(piece).split("___")
+        if len(parts) < 2:
+            if parts[0] and parts[0] == target:
+                return True
+            continue
+        pattern = "(.+?)".join(re.escape(part) for part in parts)
+        match = re.fullmatch(pattern, target)
+        if match and all(blank in given for blank in match.groups()):
+            return True
+    return False
+
+
+def test_hints_2_and_3_together_leave_a_decision_open():
+    lines = fence_lines()
+    offenders = [f"{file} {tag}: {line}" for tag, (file, steps) in hint_tables().items()
+                 for line in lines.get(tag, []) if spelled_out(line, steps.names, steps.shape)]
+    assert not offenders, ("hint 3's blanks, filled with what hint 2 names, write out these solution lines "
+                           "(leave one real decision open):\n" + "\n".join(offenders))
+
+
+def test_the_combined_measure_tells_a_decision_from_a_dictation():
+    names = "optimizer.zero_grad and optimizer.step"
+    assert spelled_out("optimizer.step()", names, "optimizer.___()  /  loss = ___")
+    assert not spelled_out("return (predicted.argmax(dim=1) == target).sum()", "Tensor.argmax, .sum()",
+                           "return (predicted.argmax(dim=___) == ___).___()")
+
+
 def test_the_measure_finds_a_solution_line_in_a_hint():
     assert normalized("loss = criterion(output, target)") in normalized("hint: loss = criterion(output,  target)")
 

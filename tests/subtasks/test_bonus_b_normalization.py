@@ -8,7 +8,7 @@ HINTS = {
     "bonus_b": Steps("standardise with the training split's own mean and standard deviation; batch norm goes "
                      "between the linear map and the activation",
                      "Tensor.mean and Tensor.std of the pixels / 255 (float64), transforms.Normalize((mean,), "
-                     "(std,)), torch.nn.BatchNorm1d(output_shape), Linear's bias argument",
+                     "(std,)), torch.nn.BatchNorm1d (one per output feature), Linear's bias argument",
                      "scaled = images.to(___) / ___  /  steps.insert(___, transforms.Normalize(___))  /  "
                      "layers.insert(___, torch.nn.BatchNorm1d(___))"),
 }

@@ -11,7 +11,7 @@ HINTS = {
                      "layers with the chosen scheme and sets their biases",
                      "torch.nn.init.xavier_uniform_, kaiming_normal_ (nonlinearity='relu'), normal_, zeros_; "
                      "Tensor.fill_; torch.no_grad",
-                     "with torch.___():  /  getattr(torch.nn.init, ___)(module.weight, ___)  /  "
+                     "with ___:  /  getattr(torch.nn.init, ___)(module.weight, ___)  /  "
                      "if module.bias ___: module.bias.___(___)"),
     "bonus_f": Steps("a list of sizes gives the hidden layers in order, each from the size before it",
                      "_dense_layer for each pair of neighbouring sizes (zip), torch.nn.Dropout, torch.nn.Sequential",

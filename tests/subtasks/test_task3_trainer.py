@@ -20,8 +20,8 @@ HINTS = {
     "3b": Steps("per batch, in this order: clear old gradients, forward pass, loss, backward pass, optimizer step",
                 "optimizer.zero_grad and optimizer.step; calling model(...) runs forward; criterion(...) gives the "
                 "loss; .backward() on the loss plus regularization(model)",
-                "optimizer.___()  /  output = ___(input_data)  /  loss = ___(output, ___)  /  "
-                "(loss + ___).backward()  /  optimizer.___()"),
+                "___  /  output = ___  /  loss = ___  /  (___).backward()  /  ___   (five lines in the sheet's "
+                "order; which sum the backward pass differentiates is yours)"),
     "3c": Steps("a batch's loss is a mean over that batch; the epoch's loss must be the mean over all samples",
                 "loss.item() is the batch mean as a number, len(target) the batch's size, len_train_data the "
                 "number of training samples",
@@ -30,8 +30,8 @@ HINTS = {
                 "mode for evaluation",
                 "model.eval (Module's switch to evaluation mode) and the context manager torch.no_grad; the loss "
                 "summed as in 3c, divided by len_val_data",
-                "model.___()  /  with torch.___():  /      for ___ in val_batches: forward, loss, "
-                "validation_loss += ___  /  validation_loss = ___ / len_val_data"),
+                "___  /  with ___:  /      for ___ in val_batches: forward, loss, "
+                "validation_loss += ___  /  validation_loss = ___ / ___"),
 }
 
 def train(trainer_module, tmp_path, part, lr=0.0, epochs=2, network_class=Linear2, optimizer=torch.optim.SGD,
