@@ -10,10 +10,13 @@ is applied to training batches only, never to validation or test batches. Check 
 ``python -m pytest -m bonus_i``.
 """
 
+import sys
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 
-SIDE = 28
+from utils.data import IMAGE_SIDE as SIDE
 
 
 def _pixel_grid(device):
@@ -177,9 +180,6 @@ def averaged_over_copies(probabilities_of, images, copies=8, background=0.0, see
 
 def main():
     """Write runs/bonus_i_augmentation.png: training images beside augmented copies of them."""
-    import sys
-    from pathlib import Path
-
     from fnn import DataLoaderFNN
     from utils import plotting
     from utils.internals.run_files import RUNS_DIR

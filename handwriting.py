@@ -26,14 +26,12 @@ from utils.internals import drawing_pad
 from utils.internals.cli import run_cli, shown_path
 from utils.internals.digit_images import load_image, to_grey
 from utils.internals.errors import HandwritingError
+from utils.data import IMAGE_SIDE
 from utils.network_user import NetworkUser
 from utils.internals.run_choice import best_classification_run, classification_runs, is_cross_entropy
 from utils.internals.run_files import RUNS_DIR, load_record
 
-__all__ = ["HandwritingError", "build_pad", "draw_pad", "load_image", "main", "make_predictor",
-           "prepare_digit", "to_grey"]
-
-BOX, FRAME = 20, 28
+BOX, FRAME = 20, IMAGE_SIDE
 
 
 def prepare_digit(image):

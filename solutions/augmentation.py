@@ -9,10 +9,16 @@ is applied to training batches only, never to validation or test batches. Check 
 ``python -m pytest -m bonus_i``.
 """
 
+import sys
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 
-SIDE = 28
+### BEGIN SOLUTIONS ONLY
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
+### END SOLUTIONS ONLY
+from utils.data import IMAGE_SIDE as SIDE
 
 
 def _pixel_grid(device):
@@ -189,12 +195,6 @@ def averaged_over_copies(probabilities_of, images, copies=8, background=0.0, see
 
 def main():
     """Write runs/bonus_i_augmentation.png: training images beside augmented copies of them."""
-    import sys
-    from pathlib import Path
-
-    ### BEGIN SOLUTIONS ONLY
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
-    ### END SOLUTIONS ONLY
     from fnn import DataLoaderFNN
     from utils import plotting
     from utils.internals.run_files import RUNS_DIR

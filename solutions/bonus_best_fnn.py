@@ -21,12 +21,31 @@ from augmentation import Augment, averaged_over_copies
 from fnn import DataLoaderFNN, DeepFNN
 from utils import plotting
 from utils.internals.cli import from_main_script, run_cli
-from utils.internals.devices import has_fast_bfloat16
+from utils.internals.devices import pick_device
 from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
 from utils.internals.run_files import RUNS_DIR
 
 sum_correct_preds = from_main_script("sum_correct_preds")  # bonus a, written in 01_main.py
+
+
+def has_fast_bfloat16(device):
+    """Whether bfloat16 matrix products run natively (fast) on ``device``.
+
+    True for CUDA GPUs that support bfloat16 and for CPUs with AVX-512 BF16 or AMX (read from
+    /proc/cpuinfo, so only on Linux); elsewhere bfloat16 is emulated and slower than float32.
+    """
+    device = pick_device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class MixedPrecisionFNN(DeepFNN):

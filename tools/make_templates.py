@@ -41,12 +41,6 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # appended: never befo
 from fences import Fence, FenceError, pieces  # noqa: E402, F401 - FenceError: callers catch it from here
 
 
-def fences(source, path="<solution>"):
-    """Every fence of one solution file: ``(tag, todo_text, body_lines, uncomment)``, in order."""
-    return [(piece.tag, piece.text, list(piece.body), bool(piece.begin["mode"]))
-            for piece in pieces(source, path) if isinstance(piece, Fence)]
-
-
 def make_template(source, path="<solution>", solved=()):
     """Return the template text for one solution file's text.
 

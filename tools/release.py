@@ -26,7 +26,7 @@ for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
 
 import make_templates  # noqa: E402
 
-from utils.internals.subtasks import SUBTASKS, markdown_table  # noqa: E402
+from utils.internals.subtasks import SUBTASKS  # noqa: E402
 
 RELEASE_FILES = Path(__file__).resolve().parent / "release_files"
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -55,6 +55,15 @@ def workflow_text(template):
               "        if: always()",
               "        run: python -m pytest"]
     return template.replace("{{SUBTASK_STEPS}}", "\n".join(steps))
+
+
+def markdown_table(subtasks=SUBTASKS):
+    """The students' table of the README: subtask, file, where, check."""
+    lines = ["| subtask | file | where | check |", "|---|---|---|---|"]
+    for subtask in subtasks:
+        lines.append(f"| {subtask.tag} {subtask.title} | `{subtask.file}` | `{subtask.function}` | "
+                     f"`-m {subtask.marker}` |")
+    return "\n".join(lines)
 
 
 def readme_text(template):

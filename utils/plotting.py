@@ -18,7 +18,7 @@ if not (sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.e
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import torch  # noqa: E402
 
-IMAGE_SIDE = 28
+from utils.data import IMAGE_SIDE  # noqa: E402
 
 
 def has_display():

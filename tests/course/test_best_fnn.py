@@ -36,3 +36,22 @@ def test_bfloat16_option_gives_float32_scores_close_to_the_float32_network():
     assert torch.allclose(scores, exact(images), atol=0.1)
     scores.sum().backward()
     assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in fast.parameters())
+
+
+@pytest.mark.parametrize("cpuinfo, native", [
+    ("flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n", True),
+    ("flags\t\t: fpu sse2 amx_tile amx_bf16\n", True),
+    ("flags\t\t: fpu sse2 avx2 avx512f avx512bw\n", False),
+    (None, False),  # no /proc/cpuinfo: not Linux
+])
+def test_bfloat16_counts_as_fast_on_a_cpu_only_with_native_instructions(monkeypatch, tmp_path, cpuinfo, native):
+    import bonus_best_fnn
+
+    def fake_open(path, *args, **kwargs):
+        if cpuinfo is None:
+            raise FileNotFoundError(path)
+        (tmp_path / "cpuinfo").write_text("processor\t: 0\n" + cpuinfo)
+        return open(tmp_path / "cpuinfo", *args, **kwargs)
+
+    monkeypatch.setattr(bonus_best_fnn, "open", fake_open, raising=False)
+    assert bonus_best_fnn.has_fast_bfloat16("cpu") is native

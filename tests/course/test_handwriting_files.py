@@ -18,7 +18,9 @@ import pytest
 import torch
 from PIL import Image
 
-from handwriting import HandwritingError, build_pad, load_image, prepare_digit, to_grey
+from handwriting import build_pad, prepare_digit
+from utils.internals.digit_images import load_image, to_grey
+from utils.internals.errors import HandwritingError
 from utils.internals.cli import run_cli
 from utils.internals.errors import RunError
 from utils.internals.run_choice import best_classification_run, classification_runs

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.internals.subtasks import BY_MARKER, STUDENT_FILES, SUBTASKS, markdown_table
+from utils.internals.subtasks import BY_MARKER, STUDENT_FILES, SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
@@ -85,7 +85,7 @@ def test_no_file_of_the_release_contains_a_reference_answer(released):
 
 def test_the_readme_names_only_commands_and_files_that_exist(released):
     readme = (released / "README.md").read_text()
-    assert markdown_table() in readme, "the README's table is the subtask table"
+    assert release.markdown_table() in readme, "the README's table is the subtask table"
     makefile = (released / "Makefile").read_text()
     targets = set(re.findall(r"^([\w-]+):", makefile, re.M))
     for target in re.findall(r"\bmake (\w[\w-]*)", readme):

@@ -44,25 +44,6 @@ def test_an_unavailable_device_says_what_the_machine_has():
         pick_device("cuda")
 
 
-@pytest.mark.parametrize("cpuinfo, native", [
-    ("flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n", True),
-    ("flags\t\t: fpu sse2 amx_tile amx_bf16\n", True),
-    ("flags\t\t: fpu sse2 avx2 avx512f avx512bw\n", False),
-    (None, False),  # no /proc/cpuinfo: not Linux
-])
-def test_bfloat16_counts_as_fast_on_a_cpu_only_with_native_instructions(monkeypatch, tmp_path, cpuinfo, native):
-    import utils.internals.devices
-
-    def fake_open(path, *args, **kwargs):
-        if cpuinfo is None:
-            raise FileNotFoundError(path)
-        (tmp_path / "cpuinfo").write_text("processor\t: 0\n" + cpuinfo)
-        return open(tmp_path / "cpuinfo", *args, **kwargs)
-
-    monkeypatch.setattr(utils.internals.devices, "open", fake_open, raising=False)
-    assert utils.internals.devices.has_fast_bfloat16("cpu") is native
-
-
 class Explodes(Linear2):
     """Turns its output into NaN once it has seen more than ``fuse`` training batches."""
 

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS, markdown_table
+from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import make_templates  # noqa: E402
+from release import markdown_table  # noqa: E402
 from make_templates import scratch_repository, write_templates  # noqa: E402
 
 pytestmark = pytest.mark.instructor
@@ -67,7 +68,7 @@ def test_every_todo_tag_is_a_subtask_of_the_table_in_the_file_the_table_names():
 
 def test_the_readme_table_is_the_subtask_table():
     assert markdown_table() in (REPO_ROOT / "README.md").read_text(), \
-        "README's subtask table differs from utils/internals/subtasks.py; paste utils.internals.subtasks.markdown_table()"
+        "README's subtask table differs from utils/internals/subtasks.py; paste release.markdown_table()"
 
 
 def student_run(repo, tmp_path, *args):

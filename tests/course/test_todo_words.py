@@ -21,7 +21,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
-from make_templates import SOLUTIONS, fences  # noqa: E402
+from fences import fences  # noqa: E402
+from make_templates import SOLUTIONS  # noqa: E402
 
 pytestmark = pytest.mark.instructor
 
@@ -77,7 +78,8 @@ def all_fences():
     """(file, tag, todo text, body, uncomment) for every fence of every solution file."""
     found = []
     for path in sorted(SOLUTIONS.rglob("*.py")):
-        for tag, text, body, uncomment in fences(path.read_text(), path):
+        for fence in fences(path.read_text(), path):
+            tag, text, body, uncomment = fence.tag, fence.text, list(fence.body), bool(fence.begin["mode"])
             found.append((path.relative_to(SOLUTIONS).as_posix(), tag, text, body, uncomment))
     return found
 

@@ -34,22 +34,3 @@ def pick_device(name="auto"):
         raise ArgumentError(f"device {name!r} is not available on this machine; it has: {have}. "
                             "Use --device auto to pick the best one.")
     return torch.device(name)
-
-
-def has_fast_bfloat16(device):
-    """Whether bfloat16 matrix products run natively (fast) on ``device``.
-
-    True for CUDA GPUs that support bfloat16 and for CPUs with AVX-512 BF16 or AMX (read from
-    /proc/cpuinfo, so only on Linux); elsewhere bfloat16 is emulated and slower than float32.
-    """
-    device = pick_device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type != "cpu":
-        return False
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            flags = next((line for line in cpuinfo if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags

@@ -13,13 +13,13 @@ import re
 
 import torch
 
+from utils.internals.run_names import MAX_DEPTH  # a record nested deeper is not one this course wrote
 from utils.internals.errors import RunError
 
 __all__ = ["RECORD_FILE", "TRAIN_AGAIN", "WEIGHTS_FILE", "restore"]
 
 WEIGHTS_FILE = "weights.pt"
 RECORD_FILE = "run.json"
-MAX_DEPTH = 32  # nesting of descriptions; a record nested deeper is not one this course wrote
 TRAIN_AGAIN = ("Train this run again (python 01_main.py), or copy the whole run folder "
                f"({WEIGHTS_FILE} and {RECORD_FILE} together) from where it was trained.")
 ALLOWED_PREFIX = "torch.nn."

@@ -104,12 +104,3 @@ def _relative(path):
 def order(tag):
     """Position of a subtask in the assignment (the key to sort tags by); unknown tags go last."""
     return next((index for index, subtask in enumerate(SUBTASKS) if subtask.tag == tag), len(SUBTASKS))
-
-
-def markdown_table():
-    """The students' table of the README: subtask, file, where, check."""
-    lines = ["| subtask | file | where | check |", "|---|---|---|---|"]
-    for subtask in SUBTASKS:
-        lines.append(f"| {subtask.tag} {subtask.title} | `{subtask.file}` | `{subtask.function}` | "
-                     f"`-m {subtask.marker}` |")
-    return "\n".join(lines)
