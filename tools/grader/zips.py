@@ -123,11 +123,11 @@ def _read_member(archive, member, file, limit):
     try:
         with archive.open(member) as handle:
             data = handle.read(limit + 1)
-    except RuntimeError:  # zipfile's word for an encrypted member
-        raise ZipRefused(f"{file} in the zip is encrypted") from None
-    except NotImplementedError:
+    except NotImplementedError:  # before RuntimeError, of which it is a kind
         raise ZipRefused(f"{file} in the zip uses a compression method Python cannot read "
                          f"({member.compress_type}); zip it again with the usual settings") from None
+    except RuntimeError:  # zipfile's word for an encrypted member
+        raise ZipRefused(f"{file} in the zip is encrypted") from None
     except Exception as error:  # noqa: BLE001 - a damaged member (bad CRC, bad data) costs only this zip
         raise ZipRefused(f"{file} in the zip cannot be read ({type(error).__name__}: a damaged zip?)") from None
     return data if len(data) <= limit else None
