@@ -17,7 +17,7 @@ import pytest
 from grading_helpers import REPO_ROOT, append, write_student_files
 from test_grading_intake import FORGERIES, PAYLOAD, patch_headers
 
-from utils.subtasks import STUDENT_FILES
+from utils.internals.subtasks import STUDENT_FILES
 
 pytestmark = [pytest.mark.instructor, pytest.mark.slow,
               pytest.mark.skipif(not os.environ.get("COURSE_ATTACKS"), reason="run by make attacks")]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from grading_helpers import REPO_ROOT, write_student_files
 
-from utils.subtasks import STUDENT_FILES, SUBTASKS
+from utils.internals.subtasks import STUDENT_FILES, SUBTASKS
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import grade  # noqa: E402
