@@ -140,7 +140,7 @@ def damaged_zips(base, scratch):
         else:
             with zipfile.ZipFile(path, "a") as archive:
                 archive.writestr("notes.txt", "n")
-            patch_headers(path, "notes.txt", flags=0x800, new_name=b"n\xffte.txt")
+            patch_headers(path, "notes.txt", flags=0x800, new_name=b"n\xfftes.txt")
 
 
 @pytest.fixture(scope="module")
