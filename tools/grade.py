@@ -46,13 +46,13 @@ for _folder in (str(REPO_ROOT), str(TOOLS), str(REPO_ROOT / "tests")):
         sys.path.append(_folder)
 
 from grader import expected as expected_tests  # noqa: E402
-from grader import reports, runner, sandbox, scan, verdicts  # noqa: E402
+from grader import reports, runner, safe, sandbox, scan, verdicts  # noqa: E402
 from grader.reports import Graded  # noqa: E402
 from grader.runner import OUTPUT_TAIL  # noqa: E402,F401 - part of this module's interface
 from grader.sandbox import Limits  # noqa: E402
 from grader.submissions import MAX_STUDENT_FILE, SubmissionError, student_files, submission_entries  # noqa: E402,F401
 
-from utils.internals.subtasks import STUDENT_FILES, SUBTASKS  # noqa: E402
+from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS  # noqa: E402
 
 HIDDEN_DIR = REPO_ROOT / "tests" / "grading"
 
@@ -151,31 +151,59 @@ def collect_expected(release_dir, plugin_dir, hidden_dir, work):
 
 
 def grade_files(name, source, setup, limits, threads):
-    """Grade one submission (a folder or zip at ``source``); return its Graded (nothing written yet)."""
+    """Grade one submission (a folder or zip at ``source``); return its Graded (nothing written yet).
+
+    Whatever goes wrong with this one submission (its zip, its names, the scan, the run) becomes
+    its status with the reason; only a failure of the shared setup (the release, the test ids) stops the class.
+    """
     graded = Graded(name, sandbox=setup.mode)
     started = time.monotonic()
     try:
         files = student_files(source)
     except SubmissionError as error:
-        files, graded.status, graded.note = None, "unreadable", str(error)
+        files, graded.status, graded.note = None, "unreadable", safe.clean(str(error))
+    except Exception as error:  # noqa: BLE001 - a submission the reader chokes on costs only itself
+        files, graded.status, graded.note = None, "unreadable", f"cannot be read ({type(error).__name__})"
     if files is not None:
         graded.files = sorted(files)
         graded.flags = scan.scan_files(files)
-        checked = runner.check_submission(files, setup.release_dir, setup.plugin_dir, setup.expected, limits,
-                                          setup.mode, threads, setup.work, setup.hidden_dir)
-        graded.tests, graded.output = checked.tests, checked.output
-        graded.flags += [f"outcome channel: {note}" for note in dict.fromkeys(checked.channel_notes)][:10]
-        graded.subtasks = verdicts.subtask_verdicts(checked.tests, setup.expected())
-        if checked.stops:
-            graded.status = checked.stops[0].split(":")[0]
-            shown = checked.stops[:3]
-            graded.note = "; ".join(shown) + (f"; and {len(checked.stops) - 3} more" if len(checked.stops) > 3 else "")
-        if not files:
-            graded.note = "no student files found (" + ", ".join(STUDENT_FILES) + ")"
+        try:
+            check(graded, files, setup, limits, threads)
+        except (expected_tests.CollectError, SetupError):
+            raise
+        except Exception as error:  # noqa: BLE001
+            graded.status = "grader error"
+            graded.note = safe.clean(f"grader error: the grader failed on this submission "
+                                     f"({type(error).__name__}: {error})", 300, newlines=False)
+            graded.subtasks = {}
     for subtask in SUBTASKS:
         graded.subtasks.setdefault(subtask.tag, {"status": graded.status, "detail": graded.note, "hidden": False})
     graded.seconds = time.monotonic() - started
     return graded
+
+
+def check(graded, files, setup, limits, threads):
+    """Run the checks of ``files`` and put their outcomes, made safe and capped, into ``graded``."""
+    checked = runner.check_submission(files, setup.release_dir, setup.plugin_dir, setup.expected, limits,
+                                      setup.mode, threads, setup.work, setup.hidden_dir)
+    for outcome in checked.tests.values():
+        outcome["detail"] = safe.clean_message(outcome.get("detail", ""))
+        if outcome.get("where"):
+            outcome["where"] = safe.clean(outcome["where"], 200, newlines=False)
+    graded.tests, graded.output = checked.tests, safe.clean(checked.output, 2 * runner.OUTPUT_TAIL)
+    graded.flags += [safe.clean(f"outcome channel: {note}", 200, newlines=False)
+                     for note in dict.fromkeys(checked.channel_notes)][:10]
+    graded.subtasks = verdicts.subtask_verdicts(checked.tests, setup.expected())
+    budget = safe.Budget()
+    for tag, row in graded.subtasks.items():
+        row["detail"] = budget.take(row["detail"], f"(more in the check's own message: {BY_TAG[tag].check})")
+    if checked.stops:
+        graded.status = checked.stops[0].split(":")[0]
+        shown = checked.stops[:3]
+        graded.note = "; ".join(shown) + (f"; and {len(checked.stops) - 3} more" if len(checked.stops) > 3 else "")
+        graded.note = safe.clean(graded.note, 600, newlines=False)
+    if not files:
+        graded.note = "no student files found (" + ", ".join(STUDENT_FILES) + ")"
 
 
 def refused(name, reason, mode):
@@ -186,11 +214,19 @@ def refused(name, reason, mode):
 
 
 def write_one(graded, folder, feedback_path, hidden_visibility):
-    folder.mkdir(parents=True, exist_ok=True)
-    reports.write_json(folder / "results.json", reports.gradescope_results(graded, hidden_visibility))
-    reports.write_json(folder / "outcomes.json", reports.outcome_record(graded))
-    (folder / "output.txt").write_text(graded.output)
-    feedback_path.write_text(reports.feedback_markdown(graded))
+    """Write one submission's results; where that fails, its status says so and a short feedback is written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        reports.write_json(folder / "results.json", reports.gradescope_results(graded, hidden_visibility))
+        reports.write_json(folder / "outcomes.json", reports.outcome_record(graded))
+        reports.write_text(folder / "output.txt", graded.output)
+        reports.write_text(feedback_path, reports.feedback_markdown(graded))
+    except Exception as error:  # noqa: BLE001 - one submission's feedback never stops the others'
+        graded.status, graded.note = "grader error", f"its feedback could not be written ({type(error).__name__})"
+        try:
+            reports.write_text(feedback_path, f"# Feedback: {graded.name}\n\n**Not graded ({graded.note}).**\n")
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _hidden(option):
@@ -211,8 +247,9 @@ def grade_all(submissions, out, limits=None, jobs=1, progress=True, threads=1, m
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     jobs = max(1, min(jobs, cores // max(1, threads) or 1, len(entries) or 1))  # never more threads than cores
     results = [refused(name, reason, mode) for name, reason in refusals]
-    with tempfile.TemporaryDirectory(prefix="grading-") as work:
-        setup = Setup(Path(work), mode, _hidden(hidden), prebuilt, expected)
+    work = Path(tempfile.mkdtemp(prefix="grading-"))
+    try:
+        setup = Setup(work, mode, _hidden(hidden), prebuilt, expected)
         from tqdm import tqdm
 
         def one(name, path):
@@ -222,13 +259,24 @@ def grade_all(submissions, out, limits=None, jobs=1, progress=True, threads=1, m
 
         with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(entries), unit="submission", disable=not progress,
                                                     file=sys.stderr) as bar:
-            for future in as_completed([pool.submit(one, name, path) for name, path in entries]):
-                graded = future.result()
+            futures = {pool.submit(one, name, path): name for name, path in entries}
+            for future in as_completed(futures):
+                try:
+                    graded = future.result()
+                except (expected_tests.CollectError, SetupError):
+                    raise
+                except Exception as error:  # noqa: BLE001 - never one submission for the class
+                    graded = Graded(futures[future], status="grader error", sandbox=mode,
+                                    note=f"grader error: {type(error).__name__}")
+                    graded.subtasks = {subtask.tag: {"status": graded.status, "detail": graded.note, "hidden": False}
+                                       for subtask in SUBTASKS}
                 results.append(graded)
                 bar.set_postfix_str(f"{graded.name}: {graded.total:g} pts, {graded.status}")
                 bar.update()
         setup.wait()
-    reports.write_gradebook(out / "grades.csv", results)
+    finally:
+        reports.write_gradebook(out / "grades.csv", results)
+        safe.remove_tree(work)
     return sorted(results, key=lambda graded: graded.name)
 
 
@@ -237,9 +285,12 @@ def grade_single(path, out, limits=None, threads=1, mode="bwrap", hidden=None, h
     """Grade the one submission at ``path`` into ``out`` (results.json, feedback.md, ...); return its Graded."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="grading-") as work:
-        setup = Setup(Path(work), mode, _hidden(hidden), prebuilt, expected)
+    work = Path(tempfile.mkdtemp(prefix="grading-"))
+    try:
+        setup = Setup(work, mode, _hidden(hidden), prebuilt, expected)
         graded = grade_files(Path(path).name or "submission", path, setup, limits or Limits(), threads)
+    finally:
+        safe.remove_tree(work)
     write_one(graded, out, out / "feedback.md", hidden_visibility)
     return graded
 
@@ -319,7 +370,7 @@ def main(argv=None):
         return 1
     text = reports.summary(results, time.monotonic() - started, sandbox.describe(args.sandbox))
     print(text)
-    (args.out / "summary.txt").write_text(text + "\n")
+    reports.write_text(args.out / "summary.txt", text + "\n")
     if args.single is None:
         print(f"gradebook: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/")
     return 0

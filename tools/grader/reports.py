@@ -16,7 +16,7 @@ MAX_REVIEW = 1500  # characters of the review column
 @dataclass
 class Graded:
     name: str
-    status: str = "ok"          # ok | timed out | crashed | out of memory | disk full | unreadable | refused
+    status: str = "ok"  # ok | timed out | crashed | out of memory | disk full | unreadable | refused | grader error
     note: str = ""
     subtasks: dict = field(default_factory=dict)   # tag -> {"status", "detail", "hidden"}
     tests: dict = field(default_factory=dict)      # nodeid -> outcome
@@ -55,8 +55,10 @@ def outcome_record(graded):
 
 def gradescope_results(graded, hidden_visibility="after_published"):
     """Gradescope's results.json: one entry per subtask; two where hidden checks count toward it."""
+    from grader.safe import MAX_FEEDBACK_TEXT, Budget
     from grader.verdicts import public_verdict
 
+    budget = Budget(MAX_FEEDBACK_TEXT // 2)
     tests = []
     for subtask in SUBTASKS:
         row = graded.subtasks[subtask.tag]
@@ -66,6 +68,8 @@ def gradescope_results(graded, hidden_visibility="after_published"):
                  "output": f"{row['status']}: {row['detail']}".strip(), "visibility": "visible"}
         if row.get("hidden"):
             passed, detail = public_verdict(graded.tests, subtask.tag)
+            detail = budget.take(detail, f"{'done' if passed else 'failing'}: (more in the check's own message: "
+                                         f"{subtask.check})")
             tests.append({"name": f"{name}: public checks", "number": f"{subtask.tag}.public", "score": 0,
                           "max_score": 0, "status": "passed" if passed else "failed", "output": detail,
                           "visibility": "visible"})
@@ -87,7 +91,7 @@ def feedback_markdown(graded):
     lines = [f"# Feedback: {graded.name}", "",
              f"**{graded.total:g} points**: {got_core:g} of {core:g} for tasks 1-4, "
              f"{graded.total - got_core:g} of {bonus:g} for the bonus tasks.", ""]
-    if graded.status in ("unreadable", "refused"):
+    if graded.status in ("unreadable", "refused", "grader error"):
         lines += [f"**Not graded ({graded.note}).**", ""]
     elif graded.status != "ok":
         lines += [f"**Some checks were stopped ({graded.note}).** Each stopped check fails only its own "
@@ -108,7 +112,7 @@ def feedback_markdown(graded):
 
 
 def write_gradebook(path, results):
-    with open(path, "w", newline="") as handle:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as handle:
         writer = csv.writer(handle)
         writer.writerow(["submission", *(subtask.tag for subtask in SUBTASKS), "total", "status", "review"])
         for graded in sorted(results, key=lambda graded: graded.name):
@@ -131,7 +135,7 @@ def summary(results, seconds, sandbox_line):
             statuses[graded.status] = statuses.get(graded.status, 0) + 1
         lines.append("status: " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())))
     for graded in sorted(results, key=lambda graded: graded.name):
-        if graded.status in ("refused", "unreadable"):
+        if graded.status in ("refused", "unreadable", "grader error"):
             lines.append(f"{graded.status}: {graded.name}: {graded.note}")
     flagged = [graded for graded in results if graded.flags]
     if flagged:
@@ -145,4 +149,9 @@ def summary(results, seconds, sandbox_line):
 
 
 def write_json(path, data):
-    path.write_text(json.dumps(data, indent=1))
+    write_text(path, json.dumps(data, indent=1))
+
+
+def write_text(path, text):
+    """UTF-8 whatever the locale; a character that cannot be written (a lone surrogate) becomes "?"."""
+    path.write_text(text, encoding="utf-8", errors="replace")
