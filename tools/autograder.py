@@ -63,7 +63,8 @@ ENVIRONMENT = {"memory_mb": "AUTOGRADER_MEMORY_MB", "data_mb": "AUTOGRADER_DATA_
                "test_timeout": "AUTOGRADER_TEST_TIMEOUT", "guard": "AUTOGRADER_GUARD"}
 
 # Copied into grader/, relative to this repository: the grader and what it imports (no solutions).
-GRADER_FILES = ("tools/grade.py", "tools/grading_plugin.py", "tools/autograder.py", "tests/progress_report.py")
+GRADER_FILES = ("tools/grade.py", "tools/grading_plugin.py", "tools/autograder.py", "tests/progress_report.py",
+                "assignment.toml")
 GRADER_TREES = (("tools/grader", "*.py"), ("utils", "*.py"), ("utils/internals", "*.py"))
 EXECUTABLE = ("setup.sh", "run_autograder")
 

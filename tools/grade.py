@@ -8,7 +8,7 @@ submissions or the outputs in sight, uid 65534, limits on processes, memory, dis
 one test at a time under a watchdog: a test that hangs or crashes fails alone and the rest
 still run. Verdicts come from the test outcomes the grader expects, never from the child's
 word; code that reaches for the grader is flagged for review. Points per subtask come from
-``utils/internals/subtasks.py``; hidden checks in ``tests/grading/`` count toward their subtasks.
+``assignment.toml``; hidden checks count toward their subtasks.
 
 Writes ``OUT/grades.csv`` (one row per submission), ``OUT/summary.txt``, ``OUT/feedback/<submission>.md``
 (what a student gets back), ``OUT/<submission>/results.json`` (Gradescope's format), and beside it

@@ -14,7 +14,8 @@ between ``### BEGIN SOLUTIONS ONLY`` and ``### END SOLUTIONS ONLY`` are left out
 Solution files without fences get no template.
 
 A template is never written over when it differs from what this tool last wrote there (its
-SHA-256 is kept in ``tools/templates.lock``): that is somebody's work. ``--force`` overwrites.
+SHA-256 is kept in ``solutions/templates.lock``): that is somebody's work. ``--force`` overwrites.
+The subtask table of the repository's README.md is written from ``assignment.toml`` too.
 
 Usage::
 
@@ -32,13 +33,15 @@ import shutil
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = REPO_ROOT / "solutions"
-LOCK = Path(__file__).resolve().parent / "templates.lock"
 if str(Path(__file__).resolve().parent) not in sys.path:  # appended: never before solutions/ or the templates
     sys.path.append(str(Path(__file__).resolve().parent))
 
+from course_root import ROOT, SOLUTIONS, SUBTASKS, TOOLKIT  # noqa: E402
 from fences import Fence, FenceError, pieces  # noqa: E402, F401 - FenceError: callers catch it from here
+from tables import with_table  # noqa: E402
+
+REPO_ROOT = ROOT  # the assignment's repository
+LOCK = SOLUTIONS / "templates.lock"
 
 
 def make_template(source, path="<solution>", solved=()):
@@ -90,10 +93,14 @@ def scratch_repository(target, solved=(), templates=True):
     freshly generated (blank, except for the ``solved`` subtasks) unless ``templates`` is False.
     """
     target = Path(target)
-    for name in ("solutions", "utils", "tests", "tools"):
-        shutil.copytree(REPO_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy(REPO_ROOT / "pyproject.toml", target)
-    (target / "data").symlink_to(REPO_ROOT / "data", target_is_directory=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("solutions", "utils", "tests"):
+        shutil.copytree(ROOT / name, target / name, ignore=ignore)
+    shutil.copytree(TOOLKIT, target / "tools", ignore=ignore)
+    for name in ("pyproject.toml", "assignment.toml"):
+        shutil.copy(ROOT / name, target)
+    if (ROOT / "data").is_dir():
+        (target / "data").symlink_to(ROOT / "data", target_is_directory=True)
     if templates:
         write_templates(target, solved)
     return target
@@ -108,6 +115,22 @@ def _read_lock():
         return json.loads(LOCK.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _sync_readme_table(readme, check):
+    """Write the README's subtask table from the description; with ``check``, 1 if it is stale."""
+    if not readme.is_file():
+        return 0
+    text = readme.read_text()
+    new = with_table(text, SUBTASKS)
+    if new == text:
+        return 0
+    if check:
+        print(f"{readme.name}: the subtask table differs from assignment.toml")
+        return 1
+    readme.write_text(new)
+    print(f"wrote the subtask table of {readme.name}")
+    return 0
 
 
 def main(argv=None):
@@ -140,6 +163,7 @@ def main(argv=None):
         template.write_text(text)
         lock[key] = _digest(text)
         print(f"wrote {key}")
+    stale += _sync_readme_table(args.target / "README.md", args.check)
     if not args.check and args.target.resolve() == REPO_ROOT:
         LOCK.write_text(json.dumps(dict(sorted(lock.items())), indent=1) + "\n")
     if kept:

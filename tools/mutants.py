@@ -11,7 +11,7 @@ says, per mutant, whether the public checks killed it and whether the hidden one
 the mutants only the hidden checks catch. A mutant whose tests are still
 running at the time-out is reported as "timed out": not killed, since nothing failed, and not
 passed either. One scratch copy serves all mutants; each file is restored after its mutant. The
-table of mutants is ``tools/mutant_table.py``.
+table of mutants is the file ``assignment.toml`` names (``mutants``).
 
 Usage::
 
@@ -33,18 +33,33 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# Appended, not put first: imported from the tests, these tools must not change which
-# implementation (solutions/ or the templates) the tests see.
-for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
-    if _folder not in sys.path:
-        sys.path.append(_folder)
+sys.path.append(str(Path(__file__).resolve().parent))
+from course_root import ASSIGNMENT, ROOT  # noqa: E402
+
+REPO_ROOT = ROOT
 
 from fences import fences  # noqa: E402
 from make_templates import scratch_repository  # noqa: E402
-from mutant_table import MUTANTS, Mutant  # noqa: E402, F401 - Mutant: for callers that build one
 
-from utils.internals.subtasks import BY_TAG, SUBTASKS  # noqa: E402
+
+def load_table(key):
+    """The module ``assignment.toml`` names under ``key`` (``mutants``), loaded from its file."""
+    import importlib.util
+
+    path = ASSIGNMENT.path(key)
+    spec = importlib.util.spec_from_file_location(f"{key}_table", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+_TABLE = load_table("mutants")
+MUTANTS, Mutant = _TABLE.MUTANTS, _TABLE.Mutant  # Mutant: for callers that build one
+
+from course_root import SUBTASKS  # noqa: E402
+
+BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}
 
 MIN_CORE, MIN_BONUS = 5, 3
 KILLED, SURVIVED, TIMED_OUT = "killed", "SURVIVED", "timed out"  # the outcomes of one mutant

@@ -17,25 +17,13 @@ import shutil
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# Appended, not put first: imported from the tests, these tools must not change which
-# implementation (solutions/ or the templates) the tests see.
-for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
-    if _folder not in sys.path:
-        sys.path.append(_folder)
-
+sys.path.append(str(Path(__file__).resolve().parent))
 import make_templates  # noqa: E402
+from course_root import ASSIGNMENT, ROOT, SOLUTIONS, SUBTASKS  # noqa: E402
+from tables import markdown_table, workflow_steps  # noqa: E402
 
-from utils.internals.subtasks import SUBTASKS  # noqa: E402
-
+REPO_ROOT = ROOT
 RELEASE_FILES = Path(__file__).resolve().parent / "release_files"
-SOLUTIONS = REPO_ROOT / "solutions"
-# Copied as they are. tests/course/ is never copied: those tests import the solutions.
-COPIED = ("tests/conftest.py", "tests/student_imports.py", "tests/progress_report.py", "tests/stand_ins.py",
-          "tests/tiny_data.py",
-          "data/README.md", "requirements.txt", ".gitignore")
-COPIED_TREES = ("tests/subtasks",)
-SHEET = "docs/assignment.md"  # copied when present (another engineer writes it)
 WORKFLOW = ".github/workflows/classroom.yml"
 
 
@@ -45,29 +33,14 @@ class ReleaseError(Exception):
 
 def workflow_text(template):
     """The classroom workflow: its header from ``template``, one step per subtask, then the table."""
-    steps = []
-    for subtask in SUBTASKS:
-        steps += [f'      - name: "{subtask.tag}: {subtask.title}"',
-                  "        if: always()",
-                  "        continue-on-error: true",
-                  f"        run: python -m pytest -m {subtask.marker}"]
-    steps += ['      - name: "All subtasks: the progress table"',
-              "        if: always()",
-              "        run: python -m pytest"]
-    return template.replace("{{SUBTASK_STEPS}}", "\n".join(steps))
-
-
-def markdown_table(subtasks=SUBTASKS):
-    """The students' table of the README: subtask, file, where, check."""
-    lines = ["| subtask | file | where | check |", "|---|---|---|---|"]
-    for subtask in subtasks:
-        lines.append(f"| {subtask.tag} {subtask.title} | `{subtask.file}` | `{subtask.function}` | "
-                     f"`-m {subtask.marker}` |")
-    return "\n".join(lines)
+    data = ASSIGNMENT.data.get("folder", "data")
+    key = "-".join(sorted(ASSIGNMENT.data.get("sha256", {}).values()))[:16] or "none"
+    return (template.replace("{{SUBTASK_STEPS}}", workflow_steps(SUBTASKS)).replace("{{DATA_FOLDER}}", data)
+            .replace("{{DATA_KEY}}", key))
 
 
 def readme_text(template):
-    return template.replace("{{SUBTASK_TABLE}}", markdown_table())
+    return template.replace("{{SUBTASK_TABLE}}", markdown_table(SUBTASKS))
 
 
 def release_files(solutions=SOLUTIONS, solved=()):
@@ -75,21 +48,22 @@ def release_files(solutions=SOLUTIONS, solved=()):
 
     ``solved``: subtasks whose templates keep their solution (for tests of the release itself).
     """
-    files = {}
-    for path in sorted((REPO_ROOT / "utils").rglob("*.py")):
-        files[path.relative_to(REPO_ROOT).as_posix()] = path  # utils/network_trainer.py is replaced by its template below
-    for name in COPIED:
-        files[name] = REPO_ROOT / name
-    for tree in COPIED_TREES:
-        for path in sorted((REPO_ROOT / tree).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files[path.relative_to(REPO_ROOT).as_posix()] = path
-    if (REPO_ROOT / SHEET).is_file():
-        files[SHEET] = REPO_ROOT / SHEET
+    files = {"assignment.toml": ROOT / "assignment.toml"}
+    for name in ASSIGNMENT.settings.get("release_copies", ()):
+        source = ROOT / name
+        paths = sorted(source.rglob("*")) if source.is_dir() else [source]
+        for path in paths:
+            if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            files[path.relative_to(ROOT).as_posix()] = path  # a student file among them is replaced below
+    sheet = ASSIGNMENT.settings.get("sheet")
+    if sheet and (ROOT / sheet).is_file():
+        files[sheet] = ROOT / sheet
     for _solution, template, text in make_templates.template_pairs(solutions, Path("/release"), solved=set(solved)):
         files[template.relative_to("/release").as_posix()] = text
-    files["README.md"] = readme_text((RELEASE_FILES / "README.md").read_text())
-    files["Makefile"] = RELEASE_FILES / "Makefile"
+    files["README.md"] = readme_text(ASSIGNMENT.path("release_readme").read_text())
+    main_script = ASSIGNMENT.settings.get("main_script", "main.py")
+    files["Makefile"] = (RELEASE_FILES / "Makefile").read_text().replace("{{MAIN_SCRIPT}}", main_script)
     files["pyproject.toml"] = RELEASE_FILES / "pyproject.toml"
     files[WORKFLOW] = workflow_text((RELEASE_FILES / "classroom.yml").read_text())
     return files
@@ -124,10 +98,11 @@ def main(argv=None):
     except (ReleaseError, make_templates.FenceError) as error:
         print(f"release: {error}", file=sys.stderr)
         return 1
-    if SHEET not in written:
-        print(f"release: warning: {SHEET} is missing here, so the release has no assignment sheet", file=sys.stderr)
+    sheet = ASSIGNMENT.settings.get("sheet")
+    if not sheet or sheet not in written:
+        print(f"release: warning: the sheet ({sheet}) is missing here, so the release has none", file=sys.stderr)
     print(f"wrote {len(written)} files to {args.dest}. Next: cd {args.dest} && git init && git add . "
-          "&& git commit -m 'Session 01' (then push it as the GitHub Classroom template)")
+          "&& git commit -m 'First release' (then push it as the GitHub Classroom template)")
     return 0
 
 

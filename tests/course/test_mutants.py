@@ -1,4 +1,4 @@
-"""The mutation check (tools/mutants.py, its table tools/mutant_table.py): the table is complete, a
+"""The mutation check (tools/mutants.py, its table tests/course/mutant_table.py): the table is complete, a
 sample of mutants is caught, and a mutant whose tests hang is reported as timed out, not killed.
 
 The whole check (`make mutants`, about 15 minutes) runs every mutant; here a small fixed sample

@@ -1,7 +1,7 @@
 """The templates are in sync with the solutions, and every subtask's check is honest and independent.
 
 Honest: it fails on the untouched template and passes on the solution. Independent: with only a
-subtask and the ones it needs (``utils/internals/subtasks.py``) solved, and everything else blank, its check
+subtask and the ones it needs (``assignment.toml``) solved, and everything else blank, its check
 passes. The student mode runs in a subprocess, in a scratch copy of the repository with freshly
 generated templates, so none of this depends on what a student has already written.
 """
@@ -21,7 +21,7 @@ from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import make_templates  # noqa: E402
-from release import markdown_table  # noqa: E402
+from tables import markdown_table  # noqa: E402
 from make_templates import scratch_repository, write_templates  # noqa: E402
 
 pytestmark = pytest.mark.instructor
@@ -60,15 +60,15 @@ def test_every_todo_tag_is_a_subtask_of_the_table_in_the_file_the_table_names():
     for solution, template, _ in make_templates.template_pairs():
         relative = template.relative_to(REPO_ROOT).as_posix()
         for tag in set(re.findall(r"# TODO (\w+):", solution.read_text())):
-            assert tag in BY_TAG, f"{relative}: TODO {tag} is not in utils/internals/subtasks.py"
+            assert tag in BY_TAG, f"{relative}: TODO {tag} is not in assignment.toml"
             assert BY_TAG[tag].file == relative, f"TODO {tag} is in {relative}, the table says {BY_TAG[tag].file}"
     assert {s.file for s in SUBTASKS} <= {t.relative_to(REPO_ROOT).as_posix()
                                           for _, t, _ in make_templates.template_pairs()}
 
 
 def test_the_readme_table_is_the_subtask_table():
-    assert markdown_table() in (REPO_ROOT / "README.md").read_text(), \
-        "README's subtask table differs from utils/internals/subtasks.py; paste release.markdown_table()"
+    assert markdown_table(SUBTASKS) in (REPO_ROOT / "README.md").read_text(), \
+        "README's subtask table differs from assignment.toml; make templates writes it"
 
 
 def student_run(repo, tmp_path, *args):
@@ -179,6 +179,8 @@ def test_templates_are_never_written_over_a_students_work(tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(REPO_ROOT / "solutions", repo / "solutions")
     shutil.copytree(REPO_ROOT / "tools", repo / "tools")
+    shutil.copytree(REPO_ROOT / "utils", repo / "utils")  # the description's reader
+    shutil.copy(REPO_ROOT / "assignment.toml", repo)
     tool = [sys.executable, str(repo / "tools" / "make_templates.py")]
     subprocess.run(tool, check=True, capture_output=True)
     (repo / "fnn.py").write_text((repo / "fnn.py").read_text() + "\n# my own work\n")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from utils.internals.errors import CourseError, TrainingStopped
-from utils.internals.subtasks import BY_TAG
+from utils.internals.subtasks import ASSIGNMENT, BY_TAG
 
 TODO_TAG = re.compile(r"TODO (\w+)")
 
@@ -41,7 +41,8 @@ def shown_path(path):
         return Path(path)
 
 
-MAIN_SCRIPT = "01_main"  # the sheet's name for it; not a name Python's import statement accepts
+# The main script as assignment.toml names it; "01_main" is not a name Python's import statement accepts.
+MAIN_SCRIPT = Path(ASSIGNMENT.settings.get("main_script", "main.py")).stem
 
 
 def from_main_script(name):

@@ -1,16 +1,18 @@
-"""The subtasks of the assignment, in the order students do them: the one table everything reads.
+"""The assignment's description (``assignment.toml`` at the repository's root), read once.
 
-The pytest markers, the order and dependencies of the progress table, the hints of the main
-script, the README table (checked by a test), the template generator and the grading points all
-come from ``SUBTASKS``. Instructors change points here.
+Generic: it knows no assignment. The pytest markers, the progress table, the main script's
+hints, the README and release tables, the templates, the grading points and the data the grader
+ships all come from the description this module reads. Instructors change points there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DESCRIPTION = "assignment.toml"
 
 
 @dataclass(frozen=True)
@@ -42,39 +44,41 @@ class Subtask:
         return f"python -m pytest{extra} -m {self.marker}"
 
 
-CORE = ("2a", "2b", "2c", "2d", "3a", "3b", "3c", "3d")
+@dataclass(frozen=True)
+class Assignment:
+    """What ``assignment.toml`` says, with paths relative to ``root``."""
 
-SUBTASKS = (
-    Subtask("1a", "six training images with their labels", "01_main.py", "show_example_images"),
-    Subtask("1b", "label counts per split", "01_main.py", "count_labels"),
-    Subtask("2a", "one dense layer", "fnn.py", "_dense_layer", points=2),
-    Subtask("2b", "the network's layers", "fnn.py", "FNN.__init__", ("2a",), points=2),
-    Subtask("2c", "the forward pass", "fnn.py", "FNN.forward", ("2a", "2b"), points=2),
-    Subtask("2d", "the transform (uncomment)", "fnn.py", "DataLoaderFNN.__init__"),
-    Subtask("3a", "losses start at zero", "utils/network_trainer.py", "_train_one_epoch, _validate"),
-    Subtask("3b", "the training step", "utils/network_trainer.py", "_train_one_epoch", points=3),
-    Subtask("3c", "the average training loss", "utils/network_trainer.py", "_train_one_epoch", points=2),
-    Subtask("3d", "validation", "utils/network_trainer.py", "_validate", points=3),
-    Subtask("4a", "output activation and loss", "01_main.py", "choose_loss_function"),
-    Subtask("4b", "network parameters, optimizer", "01_main.py", "training_settings"),
-    Subtask("4c", "train and evaluate", "01_main.py", "main", (*CORE, "4a", "4b"), points=2),
-    Subtask("4d", "predictions on test images", "01_main.py", "plot_predictions"),
-    Subtask("bonus_a", "accuracy: sum_correct_preds", "01_main.py", "sum_correct_preds"),
-    Subtask("bonus_b", "normalisation and batch norm", "fnn.py",
-            "channel_mean_std, _dense_layer, FNN.__init__", ("2a", "2b", "2c", "2d")),
-    Subtask("bonus_c", "weight initialisation", "fnn.py", "make_initializer"),
-    Subtask("bonus_d", "L1 / L2 penalties", "01_main.py", "regularization", CORE),
-    Subtask("bonus_e", "width, depth, activation sweep", "bonus_e_sweep.py", "sweep_configs"),
-    Subtask("bonus_f", "a network of any depth", "fnn.py", "DeepFNN.__init__", ("2a",)),
-    Subtask("bonus_g", "classification as regression", "bonus_g_regression.py", "OneHotMSELoss.forward"),
-    Subtask("bonus_h", "your own handwriting", "handwriting.py", "prepare_digit", CORE),
-    Subtask("bonus_i", "data augmentation", "augmentation.py",
-            "affine_positions, elastic_displacements", ("2d",)),
-)
+    root: Path
+    subtasks: tuple
+    settings: dict = field(default_factory=dict)   # the [assignment] table
+    data: dict = field(default_factory=dict)       # the [data] table: folder, sha256
 
+    def path(self, key):
+        """The path a setting names, e.g. ``path("hidden_checks")``; None where it is not set."""
+        value = self.settings.get(key)
+        return None if value is None else self.root / value
+
+    @property
+    def student_files(self):
+        return tuple(dict.fromkeys(subtask.file for subtask in self.subtasks))
+
+
+def load(root=REPO_ROOT):
+    """The description of the assignment rooted at ``root``."""
+    root = Path(root)
+    with open(root / DESCRIPTION, "rb") as file:
+        raw = tomllib.load(file)
+    subtasks = tuple(Subtask(entry["tag"], entry["title"], entry["file"], entry["function"],
+                             tuple(entry.get("needs", ())), float(entry.get("points", 1)))
+                     for entry in raw.get("subtask", ()))
+    return Assignment(root, subtasks, raw.get("assignment", {}), raw.get("data", {}))
+
+
+ASSIGNMENT = load()
+SUBTASKS = ASSIGNMENT.subtasks
 BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}
 BY_MARKER = {subtask.marker: subtask for subtask in SUBTASKS}
-STUDENT_FILES = tuple(dict.fromkeys(subtask.file for subtask in SUBTASKS))
+STUDENT_FILES = ASSIGNMENT.student_files
 
 
 def student_file(path):
