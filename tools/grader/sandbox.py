@@ -2,14 +2,15 @@
 
 ``bwrap`` (the default): a new mount, pid, network, IPC and UTS namespace; a file system that
 holds only the system's /usr, the Python environment (read-only), the grader's plugin
-(read-only), MNIST (read-only) and the run's scratch copy of the release (the one writable
-place), a private /tmp and /dev/shm of capped size, /proc of its own pid namespace and a minimal
-/dev; uid 65534 without capabilities. As root, bubblewrap runs without a user namespace and drops
-to uid 65534 with setpriv (so RLIMIT_NPROC holds: it is not enforced for root); as another user
-it maps that user to 65534 in a new user namespace (needs unprivileged user namespaces).
+(read-only), MNIST (read-only) and the run's scratch copy of the release, a private /tmp and
+/dev/shm (the writable places: one tmpfs of the run's own where runs are staged, see scratch),
+/proc of its own pid namespace and a minimal /dev. As root, bubblewrap runs without a user
+namespace and drops to a uid of the run's own (uids) with setpriv, without capabilities (so
+RLIMIT_NPROC holds: it is not enforced for root); as another user it maps that user to 65534 in a
+new user namespace (needs unprivileged user namespaces).
 
 ``container``: no bubblewrap, for a container that is itself the sandbox (Gradescope): as root,
-the checks run as uid 65534 (setpriv), in new pid and network namespaces where the kernel lets
+the checks run as a uid of their own (setpriv), in new pid and network namespaces where the kernel lets
 ``unshare`` make them; the limits below hold in every mode.
 
 ``none`` (``--no-sandbox``): a child process of the grader's own user, limits only.
@@ -45,17 +46,17 @@ INSIDE = Path("/grading")  # where the scratch copy and the plugin appear in a b
 # Sets the limits, then becomes pytest (no preexec_fn: unsafe with the grader's threads).
 LAUNCHER = """
 import os, resource, sys
-memory, file_size, processes, address_space = (int(value) for value in sys.argv[1:5])
+memory, file_size, processes, address_space, open_files = (int(value) for value in sys.argv[1:6])
 for limit, value in ((resource.RLIMIT_DATA, memory), (resource.RLIMIT_FSIZE, file_size),
                      (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_AS, address_space),
-                     (resource.RLIMIT_CORE, 0)):
+                     (resource.RLIMIT_NOFILE, open_files), (resource.RLIMIT_CORE, 0)):
     resource.setrlimit(limit, (value, value))
 try:  # first in line for the kernel's OOM killer, before the grader (a container's memory is shared)
     with open("/proc/self/oom_score_adj", "w") as handle:
         handle.write("1000")
 except OSError:
     pass
-os.execv(sys.argv[5], sys.argv[5:])
+os.execv(sys.argv[6], sys.argv[6:])
 """
 
 
@@ -75,6 +76,7 @@ class Limits:
     file_mb: int = 256          # RLIMIT_FSIZE: the largest file it may write
     processes: int = 256        # RLIMIT_NPROC: processes and threads of the sandbox's user
     address_space_mb: int = 16384  # RLIMIT_AS per process: torch alone maps 3.2 GB of address space
+    open_files: int = 1024      # RLIMIT_NOFILE per process
     tmp_mb: int = 512           # size of the private /tmp (bwrap)
     shm_mb: int = 64            # size of the private /dev/shm (bwrap)
 
@@ -183,7 +185,7 @@ def python_inside():
 def launcher(limits, python):
     """``python -c LAUNCHER`` with the limits: it sets them and becomes the command after it."""
     return [python, "-c", LAUNCHER, str((limits.data_mb or limits.memory_mb) << 20), str(limits.file_mb << 20),
-            str(limits.processes), str(limits.address_space_mb << 20)]
+            str(limits.processes), str(limits.address_space_mb << 20), str(limits.open_files)]
 
 
 @functools.cache
