@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS, CollectError
-from utils.subtasks import STUDENT_FILES
+from utils.internals.subtasks import STUDENT_FILES
 
 
 def measure(expected, release_dir, plugin_dir, hidden_dir, reference, mnist_raw, timeout=1800):
