@@ -23,8 +23,8 @@ student: $(INSTALLED)  ## check your own files, with a per-subtask summary
 	$(PY) -m pytest --impl student $(ARGS)
 
 .PHONY: attacks
-attacks: $(INSTALLED)  ## hostile and honest submissions of every shape, graded in one sandboxed run (minutes)
-	COURSE_ATTACKS=1 OMP_NUM_THREADS=1 $(PY) -m pytest tests/course/test_grading_attacks.py $(ARGS)
+attacks: $(INSTALLED)  ## hostile and honest submissions of every shape, graded in sandboxed runs (minutes)
+	COURSE_ATTACKS=1 OMP_NUM_THREADS=1 $(PY) -m pytest tests/course/test_grading_attacks.py tests/course/test_grading_limits.py $(ARGS)
 
 .PHONY: mutants
 mutants: $(INSTALLED)  ## mutation check: every realistic mistake must fail its own subtask (make mutants ARGS="--only 3c")

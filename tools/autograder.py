@@ -6,8 +6,8 @@
     release/                    the student release (tools/release.py), where setup.sh puts MNIST
     mnist/                      the four raw MNIST files and their SHA256SUMS
     grader/                     tools/grade.py and the grader, this file, the subtask table, the hidden
-                                checks (tests/grading/, if there), the test ids (expected.json) and
-                                the limits (settings.json)
+                                checks (tests/grading/, if there), the test ids with each test's time
+                                on the solutions (expected.json) and the limits (settings.json)
 
 No solutions, no answers, no solution fences: the submissions run in the same container.
 
@@ -15,8 +15,9 @@ The test ids are collected here, at build time, from the release and the hidden 
 (and collected again by setup.sh with what it installed, which must agree): so each submission
 runs one torch process, not a collection beside it (768 MB of memory, half a CPU).
 
-``run`` (what run_autograder calls) grades ``ROOT/submission`` with ``grade.py --single
---sandbox container`` and writes ``ROOT/results/results.json`` once, atomically, from the JSON
+``run`` (what run_autograder calls) grades ``ROOT/submission`` with ``grade.py --single``, in
+bubblewrap where it works and else in the container itself (only in Gradescope's: a local run
+without bubblewrap is refused), and writes ``ROOT/results/results.json`` once, atomically, from the JSON
 it built in memory: grade.py's result if it is valid, else a result of score 0 that says what
 happened (the grader crashed, ran out of time, wrote nothing valid). ``check-ids`` is setup.sh's.
 
@@ -49,8 +50,9 @@ TOOLS = Path(__file__).resolve().parent
 FILES = TOOLS / "autograder_files"
 DEFAULT_ROOT = "/autograder"
 DEFAULT_ZIP = REPO_ROOT / "autograder.zip"
-if str(REPO_ROOT) not in sys.path:  # appended: imported from the tests, it must not change what they import
-    sys.path.append(str(REPO_ROOT))
+for _folder in (str(REPO_ROOT), str(TOOLS)):  # appended: imported from the tests, it must not change their imports
+    if _folder not in sys.path:
+        sys.path.append(_folder)
 
 # Gradescope's default container: 768 MB, half a CPU, 10 minutes for everything.
 SETTINGS = {"memory_mb": 640,      # the checks' memory, all processes together; the grader itself needs ~60 MB
@@ -227,7 +229,26 @@ def hidden_option(source):
     return str(hidden) if hidden.is_dir() else "none"
 
 
-def grade_command(source, submission, out, settings):
+def sandbox_mode(root):
+    """(mode, None) for grade.py's --sandbox, or (None, why not) where no safe one is here.
+
+    Bubblewrap wherever it can make a sandbox (a local test, and a container that allows it). Without
+    it, the container itself is the sandbox: only in Gradescope's, at /autograder, never on a machine
+    whose other files (an instructor's checkout) the checks could read (AUTOGRADER_SANDBOX=container
+    allows it, for a container made to stand in for Gradescope's)."""
+    from grader import sandbox
+
+    problem = sandbox.check_mode("bwrap")
+    if problem is None:
+        return "bwrap", None
+    if Path(root).resolve() == Path(DEFAULT_ROOT) or os.environ.get("AUTOGRADER_SANDBOX") == "container":
+        return "container", None
+    return None, (f"outside Gradescope's container ({DEFAULT_ROOT}) the checks run only in bubblewrap, and {problem}. "
+                  "Install bubblewrap (apt-get install bubblewrap), or run this inside a container made for it "
+                  "with AUTOGRADER_SANDBOX=container")
+
+
+def grade_command(source, submission, out, settings, mode="container"):
     """The grade.py command line that grades ``submission`` into ``out`` with the zip's settings."""
     visibility = settings.get("hidden_visibility", SETTINGS["hidden_visibility"])
     if visibility not in VISIBILITIES:
@@ -236,7 +257,7 @@ def grade_command(source, submission, out, settings):
             "--out", str(out), "--release", str(source / "release"),
             "--expected", str(source / "grader" / "expected.json"), "--hidden", hidden_option(source),
             "--hidden-visibility", visibility,
-            "--sandbox", "container", "--timeout", f"{settings['timeout']:g}",
+            "--sandbox", mode, "--timeout", f"{settings['timeout']:g}",
             "--test-timeout", f"{settings['test_timeout']:g}", "--memory-mb", f"{int(settings['memory_mb'])}",
             "--data-mb", f"{int(settings['data_mb'])}", "--no-progress"]
 
@@ -248,9 +269,15 @@ def grade_submission(root, started):
     submission = root / "submission"
     if not submission.is_dir():
         return failed_result(f"no submission folder ({submission})", time.monotonic() - started, source / "grader")
+    mode, refusal = sandbox_mode(root)
+    if mode is None:
+        print(f"run_autograder: not graded: {refusal}", flush=True)
+        return failed_result(f"no sandbox: {refusal}", time.monotonic() - started, source / "grader")
+    if os.geteuid() == 0:  # the hidden checks and the grader: out of the checks' reach, whatever user they run as
+        (source / "grader").chmod(0o700)
     with tempfile.TemporaryDirectory(prefix="autograder-") as work:
         out = Path(work) / "out"
-        command = grade_command(source, submission, out, settings)
+        command = grade_command(source, submission, out, settings, mode)
         print("run_autograder:", " ".join(command), flush=True)
         process = subprocess.Popen(command, cwd=work, start_new_session=True)
         left = settings["guard"] - (time.monotonic() - started)
@@ -372,6 +399,7 @@ def stage_zip(stage, settings):
     if result.returncode != 0:
         raise BuildError("the test ids could not be collected:\n" + (result.stdout + result.stderr)[-3000:])
     raw = ensure_mnist(REPO_ROOT / "data", verbose=False)
+    time_the_reference(stage, raw)
     (stage / "mnist").mkdir()
     for name in SHA256:
         shutil.copyfile(raw / name, stage / "mnist" / name)
@@ -383,6 +411,24 @@ def stage_zip(stage, settings):
     leaks = solution_leaks(stage)
     if leaks:
         raise BuildError("solution code would ship in the zip: " + "; ".join(leaks[:10]))
+
+
+def time_the_reference(stage, raw):
+    """Add each test's time on the solutions to the zip's expected.json: its time limit follows from it."""
+    from grader import expected as expected_tests
+    from grader import timing
+
+    grader = stage / "grader"
+    hidden = grader / "tests" / "grading"
+    hidden = hidden if hidden.is_dir() else None
+    ids = expected_tests.load(grader / "expected.json", hidden, stage / "release")
+    with tempfile.TemporaryDirectory(prefix="autograder-plugin-") as plugin:
+        shutil.copyfile(TOOLS / "grading_plugin.py", Path(plugin) / "grading_plugin.py")
+        try:
+            ids.seconds = timing.measure(ids, stage / "release", plugin, hidden, REPO_ROOT / "solutions", raw)
+        except expected_tests.CollectError as error:
+            raise BuildError(str(error)) from error
+    expected_tests.save(ids, grader / "expected.json")
 
 
 def build(out=DEFAULT_ZIP, settings=None):

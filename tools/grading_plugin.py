@@ -9,13 +9,16 @@ environment, on which the plugin writes one JSON line per event: ``{"collected":
 [subtasks]}}``, ``{"start": nodeid}``, ``{"test": nodeid, "outcome": {"status", "detail",
 "where"}}``, ``{"end": true}``. The grader trusts none of it beyond "this test started / ended
 so": it knows the test ids and their subtasks itself, and it watches the clock.
-It also pins torch to ``COURSE_GRADE_THREADS`` threads.
+It also pins torch to ``COURSE_GRADE_THREADS`` threads, and removes the hidden checks' folder once
+they are collected (compiled into the test process), before any test runs.
 """
 
 from __future__ import annotations
 
 import json
+import linecache
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -112,6 +115,18 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
+def _remove_hidden(config):
+    """The hidden checks are compiled now; their files go before any student code runs, so it cannot read them."""
+    hidden = ORDERS.get("hidden")
+    if not hidden:
+        return
+    folder = Path(config.rootpath) / hidden
+    shutil.rmtree(folder, ignore_errors=True)
+    if os.path.lexists(folder):
+        pytest.exit("the grader could not remove the hidden checks from the sandbox", returncode=4)
+    linecache.checkcache()  # drops any line it kept of a file that is gone
+
+
 def _hooks(send):
     """The hooks that report, each calling ``send`` from its closure."""
 
@@ -121,6 +136,7 @@ def _hooks(send):
         if ORDERS.get("collect"):
             send({"collected": {item.nodeid: _tags(item) for item in items}})
             return
+        _remove_hidden(config)
         order = {nodeid: index for index, nodeid in enumerate(ORDERS.get("order", []))}
         kept = sorted((item for item in items if item.nodeid in order), key=lambda item: order[item.nodeid])
         dropped = [item for item in items if item.nodeid not in order]

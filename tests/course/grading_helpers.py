@@ -1,5 +1,6 @@
 """Submissions for the grading tests: blank or solved student files, and code appended to them."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,24 @@ def processes_with(marker):
             except OSError:
                 continue
     return found
+
+
+def measured_ids(folder):
+    """ids.json for ``grade.py --expected``: the test ids of a fresh release and each test's time on the solutions."""
+    import release
+    from grader import expected, timing
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = folder / "ids.json"
+    subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "grade.py"), "--collect", str(ids)], check=True,
+                   capture_output=True, timeout=600)
+    hidden = REPO_ROOT / "tests" / "grading"
+    hidden = hidden if hidden.is_dir() else None
+    tests = expected.load(ids, hidden)
+    release.write_release(folder / "release")
+    (folder / "plugin").mkdir()
+    shutil.copyfile(REPO_ROOT / "tools" / "grading_plugin.py", folder / "plugin" / "grading_plugin.py")
+    tests.seconds = timing.measure(tests, folder / "release", folder / "plugin", hidden, REPO_ROOT / "solutions",
+                                   REPO_ROOT / "data" / "MNIST" / "raw")
+    expected.save(tests, ids)
+    return ids

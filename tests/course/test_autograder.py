@@ -368,9 +368,9 @@ def test_a_tampering_submission_gets_no_more_than_the_same_honest_work(stand_in,
     assert data["tests"] and all(test["score"] == 0 for test in data["tests"])
     print("the tampering submission reached:", reached[4:2000] or "nothing")
     patched = [path for path, text in grader_before.items() if path.read_bytes() != text]
-    if "layer): uid 65534," in log[0]:  # as on Gradescope: the checks ran as a user of their own
+    if "sandbox: bubblewrap" in log[0] or "a uid of its own per run" in log[0]:  # the checks ran as another user
         assert "wrote" not in reached and "patched" not in reached and not patched, reached
-    else:  # as root (this machine): it may write anything, yet the results are the grader's, written last
+    else:  # as root: it may write anything, yet the results are the grader's, written last
         assert not patched or "patched" in reached
 
 
@@ -394,3 +394,52 @@ def test_the_build_refuses_a_stage_that_holds_a_solution(tmp_path):
     leaks = autograder.solution_leaks(tmp_path)
     assert any(leak.startswith("release/fnn.py") for leak in leaks)
     assert "solutions" in leaks and "docs/answers.md" in leaks
+
+
+LOOKER = """
+def show_example_images(*args, **kwargs):
+    import glob, os
+    for folder in ("/tmp", "/dev/shm", "/var/tmp", os.environ.get("HOME", "/tmp")):
+        try:
+            with open(os.path.join(folder, {marker!r}), "w") as handle:
+                handle.write("left behind")
+        except OSError:
+            pass
+    loot = []
+    for path in [*{places!r}, *glob.glob("/*/*/solutions/fnn.py"), *glob.glob("/*/*/*/solutions/fnn.py")]:
+        try:
+            with open(path) as handle:
+                loot.append(handle.read()[:300])
+        except OSError:
+            pass
+    raise RuntimeError(f"LOOT {{len(loot)}}: " + " | ".join(loot)[:500])
+"""
+
+
+@pytest.mark.slow
+def test_a_local_run_sees_nothing_of_the_host_and_leaves_nothing_behind(stand_in, tmp_path):
+    marker = f"left-by-a-submission-{uuid.uuid4().hex}"
+    places = [str(REPO_ROOT / "solutions" / "fnn.py"), "/work/main/solutions/fnn.py",
+              str(stand_in / "source" / "grader" / "tests" / "grading" / "test_hidden_task1.py")]
+    submission = write_student_files(tmp_path / "looker")
+    append(submission / "01_main.py", LOOKER.format(marker=marker, places=places))
+    log = []
+    data = run_autograder(stand_in, submission, log=log)
+    assert "sandbox: bubblewrap" in log[0], log[0][-2000:]
+    assert "LOOT 0:" in json.dumps(data), "the submission looked and found nothing"
+    solution = (REPO_ROOT / "solutions" / "fnn.py").read_text()
+    fenced = [line.strip() for line in solution.split("### BEGIN SOLUTION", 1)[1].splitlines()
+              if len(line.strip()) > 25]
+    assert not any(line in json.dumps(data) or line in log[0] for line in fenced[:20])
+    for folder in ("/tmp", "/dev/shm", "/var/tmp", str(Path.home())):
+        assert not Path(folder, marker).exists(), folder
+
+
+def test_a_local_run_without_bubblewrap_is_refused_and_says_how(stand_in, tmp_path, monkeypatch):
+    from grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_mode", lambda mode: "bubblewrap is not installed")
+    mode, why = autograder.sandbox_mode(stand_in)
+    assert mode is None and "apt-get install bubblewrap" in why and "AUTOGRADER_SANDBOX=container" in why
+    monkeypatch.setenv("AUTOGRADER_SANDBOX", "container")
+    assert autograder.sandbox_mode(stand_in) == ("container", None)

@@ -19,6 +19,27 @@ from utils.internals.subtasks import SUBTASKS
 HIDDEN_FOLDER = "tests/grading"  # where the hidden checks sit in the release copy
 PYTEST_OPTIONS = ("-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "grading_plugin")
 POSITION = {subtask.tag: index for index, subtask in enumerate(SUBTASKS)}
+# A test's time limit: FACTOR times its time on the reference, at least FLOOR seconds; the first test of a
+# pytest process also pays for starting Python, torch and the student's imports (STARTUP).
+FLOOR, FACTOR, STARTUP = 15.0, 5.0, 30.0
+
+
+def _needs():
+    """Each subtask's tag with every subtask whose code its checks run (the table's needs, followed through)."""
+    direct = {subtask.tag: set(subtask.needs) for subtask in SUBTASKS}
+    closed = {}
+    for tag in direct:
+        found, stack = {tag}, list(direct[tag])
+        while stack:
+            other = stack.pop()
+            if other not in found:
+                found.add(other)
+                stack.extend(direct.get(other, ()))
+        closed[tag] = found
+    return closed
+
+
+NEEDS = _needs()
 
 
 class CollectError(Exception):
@@ -29,6 +50,19 @@ class CollectError(Exception):
 class Expected:
     tags: dict = field(default_factory=dict)    # nodeid -> [subtask tags], from the clean release
     order: list = field(default_factory=list)   # nodeids in the order they run: core first, hidden after public
+    seconds: dict = field(default_factory=dict)  # nodeid -> its time on the reference (measure), where known
+
+    def limit(self, nodeid, ceiling, first=False):
+        """Seconds ``nodeid`` may run: from its time on the reference where measured, never over ``ceiling``."""
+        measured = self.seconds.get(nodeid)
+        if measured is None:
+            return ceiling
+        return min(ceiling, max(FLOOR, FACTOR * measured) + (STARTUP if first else 0.0))
+
+    def calls(self, nodeid, tags):
+        """The subtasks among ``tags`` whose code the test ``nodeid`` runs (its own and what they need)."""
+        return sorted({tag for own in self.tags.get(nodeid, ()) for tag in NEEDS.get(own, {own})} & set(tags),
+                      key=lambda tag: POSITION.get(tag, len(POSITION)))
 
     def visibility(self, nodeid):
         return "hidden" if is_hidden(nodeid) else "visible"
@@ -81,8 +115,11 @@ def collect(release_dir, plugin_dir, hidden, timeout=300):
 
 
 def save(expected, path):
-    """Write the test ids and their subtasks to ``path`` (JSON), for ``load``."""
-    Path(path).write_text(json.dumps({"tests": expected.tags}, indent=1) + "\n")
+    """Write the test ids, their subtasks and their times on the reference to ``path`` (JSON), for ``load``."""
+    data = {"tests": expected.tags}
+    if expected.seconds:
+        data["seconds"] = expected.seconds
+    Path(path).write_text(json.dumps(data, indent=1) + "\n")
 
 
 def load(path, hidden_dir, release_dir=None):
@@ -93,9 +130,14 @@ def load(path, hidden_dir, release_dir=None):
     ids from another release is refused, not graded with.
     """
     try:
-        tags = json.loads(Path(path).read_text())["tests"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        data = json.loads(Path(path).read_text())
+        tags, seconds = data["tests"], data.get("seconds", {})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise CollectError(f"{path}: not a file of test ids ({error})") from error
+    if not isinstance(seconds, dict) or not all(
+            isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e6
+            for value in seconds.values()):
+        raise CollectError(f"{path}: its seconds are not a table of test ids to times")
     if not isinstance(tags, dict) or not tags or not all(
             isinstance(nodeid, str) and isinstance(subtasks, list) and subtasks
             and all(tag in POSITION for tag in subtasks) for nodeid, subtasks in tags.items()):
@@ -114,4 +156,5 @@ def load(path, hidden_dir, release_dir=None):
             continue
         if not place.is_file():
             raise CollectError(f"{path}: names {file}, which is not in the release: collect the ids again")
-    return Expected(tags, run_order(tags))
+    measured = {nodeid: float(value) for nodeid, value in seconds.items() if nodeid in tags}
+    return Expected(tags, run_order(tags), measured)

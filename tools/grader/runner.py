@@ -20,7 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from grader import sandbox
+from grader import cgroups, sandbox, scratch
 from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS
 
 OUTPUT_TAIL = 20_000        # bytes of pytest's output kept per submission
@@ -152,7 +152,10 @@ def _chown_tree(folder, uid):
 
 
 def fresh_copy(release_dir, files, work, mode, hidden_dir, uid):
-    """A new scratch copy of the clean release with the student files in; (run folder, repo, MNIST)."""
+    """A new scratch copy of the clean release with the student files in; (run folder, repo, MNIST).
+
+    Where runs are staged (sandbox.staged) the copy is only the seed of the run's own tmpfs: it stays
+    the grader's, in a folder only the grader may enter, and MNIST is bound into the tmpfs read-only."""
     run = work / f"run-{uuid.uuid4().hex}"
     run.mkdir(mode=0o700)
     repo = run / "repo"
@@ -162,8 +165,11 @@ def fresh_copy(release_dir, files, work, mode, hidden_dir, uid):
         shutil.copytree(hidden_dir, repo / HIDDEN_FOLDER, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for file, data in files.items():
         (repo / file).write_bytes(data)
+    if sandbox.staged(mode):
+        (repo / "data" / "MNIST").mkdir(parents=True, exist_ok=True)  # MNIST itself is bound read-only over it
+        return run, repo, mnist
     if mode == "bwrap":
-        (repo / "data" / "MNIST").mkdir(parents=True)  # MNIST itself is bound read-only over it
+        (repo / "data" / "MNIST").mkdir(parents=True)
     else:
         # The checks run as another user in a container: links to read-only files are safe. Without a
         # sandbox they run as the grader's user, who could change a linked file for everyone: copies.
@@ -201,6 +207,7 @@ class Run:
         self.order, self.expected, self.limits, self.deadline = list(order), expected, limits, deadline
         self.position, self.recorded, self.notes = 0, {}, []
         self.current, self.started_at, self.ended, self.stopped = None, 0.0, False, None
+        self.current_limit = limits.test_timeout
         self.provisional = None  # (nodeid, outcome) not yet confirmed by what follows it
         self.channel_bytes = 0
         self.returncode = None
@@ -228,6 +235,7 @@ class Run:
                 return
             self._confirm()
             self.current, self.started_at = nodeid, now
+            self.current_limit = self.expected.limit(nodeid, self.limits.test_timeout, first=self.position == 0)
             self.position += 1
         elif "test" in entry:
             nodeid = entry["test"]
@@ -259,8 +267,8 @@ class Run:
     def overdue(self, now):
         if now >= self.deadline:
             return "timed out", f"the submission's time ({self.limits.timeout:g} s) ran out"
-        if self.current is not None and now - self.started_at > self.limits.test_timeout:
-            return "timed out", f"timed out after {self.limits.test_timeout:g} s"
+        if self.current is not None and now - self.started_at > self.current_limit:
+            return "timed out", f"timed out after {self.current_limit:g} s"
         return None
 
 
@@ -271,8 +279,22 @@ def run_once(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits,
     pytest starts at once; the order of the tests is sent when ``get_expected()`` has it, which on
     the first run of a grading run may still be collecting the clean release.
     """
-    command, cwd, inside, plugin_inside = sandbox.command_for(mode, repo, plugin_dir, limits, [], mnist, uid)
-    env, tmp = sandbox.environment(mode, repo, inside, plugin_inside, threads, uid)
+    staged = sandbox.staged(mode)
+    group = cgroups.make(limits) if staged else None
+    box = scratch.Box(repo_run, repo) if staged else None
+    try:
+        return _run_in(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads, deadline,
+                       tail, hidden, uid, group, box)
+    finally:
+        if group is not None:
+            group.remove()
+
+
+def _run_in(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads, deadline, tail,
+            hidden, uid, group, box):
+    command, cwd, inside, plugin_inside = sandbox.command_for(mode, repo, plugin_dir, limits, [], mnist, uid,
+                                                              box, group)
+    env, tmp = sandbox.environment(mode, repo, inside, plugin_inside, threads, uid, box)
     command += [*PYTEST_OPTIONS, "--basetemp", str(tmp / "pytest")]
     if remaining is not None:  # a restart collects only the files it still needs
         command += sorted({nodeid.split("::")[0] for nodeid in remaining})
@@ -312,6 +334,24 @@ def run_once(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits,
     pending, open_ends, last_look = b"", 2, 0.0
     disk_limit = folder_bytes(repo_run, 1 << 62) + (limits.disk_mb << 20)
     exited_at = None
+
+    def over_limits():
+        """What the run has used too much of, or None: the kernel's count where there is one, else a poll."""
+        if group is not None and group.oom_kills():
+            return "out of memory", f"used more than {limits.memory_mb} MB of memory"
+        if box is not None:
+            full = box.full(process.pid)
+            if full == "bytes":
+                return "disk full", f"wrote more than {limits.disk_mb} MB"
+            if full == "files":
+                return "disk full", f"made more than {limits.inodes} files"
+            return None
+        if group is None and resident_bytes(process.pid) > limits.memory_mb << 20:
+            return "out of memory", f"used more than {limits.memory_mb} MB of memory"
+        if folder_bytes(repo_run, disk_limit) > disk_limit:
+            return "disk full", f"wrote more than {limits.disk_mb} MB"
+        return None
+
     try:
         while open_ends:
             for key, _ in selector.select(POLL):
@@ -335,19 +375,21 @@ def run_once(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits,
                     pending = b""
                 for line in lines:
                     run.take(line.decode(errors="replace"))
+                    if run.stopped is None and run.provisional is not None and run.current is None and box:
+                        run.stopped = over_limits()  # a test that filled the box is the one to blame
             now = time.monotonic()
             if run.stopped is None:
                 run.stopped = run.overdue(now)
             if run.stopped is None and now - last_look >= 1.0:
                 last_look = now
-                if resident_bytes(process.pid) > limits.memory_mb << 20:
-                    run.stopped = ("out of memory", f"used more than {limits.memory_mb} MB of memory")
-                elif folder_bytes(repo_run, disk_limit) > disk_limit:
-                    run.stopped = ("disk full", f"wrote more than {limits.disk_mb} MB")
+                run.stopped = over_limits()
             if run.stopped is not None:
                 break
             if process.poll() is not None:
                 exited_at = exited_at or now
+                if group is not None and group.oom_kills():
+                    run.stopped = over_limits()
+                    break
                 if now - exited_at > 2.0:
                     break  # something it left holds the pipes open
     finally:
@@ -355,12 +397,16 @@ def run_once(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits,
             os.killpg(process.pid, signal.SIGKILL)  # with it its pid namespace, and so everything it started
         except (ProcessLookupError, PermissionError):
             pass
+        if group is not None:
+            group.kill()
         process.wait()
-        if mode != "bwrap" and sandbox.drops_user(mode) and not sandbox.can_unshare():
+        if group is None and mode != "bwrap" and sandbox.drops_user(mode) and not sandbox.can_unshare():
             kill_user(uid)
         selector.close()
         os.close(read_end)
         os.close(out_read)
+    if run.stopped is None and group is not None and group.oom_kills():
+        run.stopped = over_limits()
     run.finish(process.returncode)
     return run
 
@@ -387,6 +433,7 @@ def check_submission(files, release_dir, plugin_dir, get_expected, limits, mode,
     deadline = time.monotonic() + limits.timeout
     remaining = None  # all the expected tests, once they are known
     stopped_tags = set()  # subtasks whose test was stopped: they cannot pass, so their other tests wait no more
+    hung = set()  # subtasks whose test hung: a later test that runs their code would hang too, so it fails at once
     while remaining is None or remaining:
         if time.monotonic() >= deadline:
             break
@@ -414,6 +461,8 @@ def check_submission(files, release_dir, plugin_dir, get_expected, limits, mode,
                                           "seconds": round(time.monotonic() - run.started_at, 2)}
             checked.stops.append(f"{kind}: {why} ({run.current})")
             stopped_tags.update(expected.tags[run.current])
+            if why.startswith("timed out after"):
+                hung.update(expected.tags[run.current])
         elif run.lost is not None:
             kind, why = run.stopped or ("crashed", _crash_reason(run.returncode, limits))
             checked.tests[run.lost] = {"status": "failed", "where": None, "stopped": kind,
@@ -425,6 +474,11 @@ def check_submission(files, release_dir, plugin_dir, get_expected, limits, mode,
             checked.stops.append(f"{run.stopped[0]}: {run.stopped[1]} (between tests)")
         progressed = bool(run.recorded) or run.current is not None or run.lost is not None
         remaining = [nodeid for nodeid in remaining if nodeid not in checked.tests]
+        for nodeid in remaining if hung else ():
+            waits_for = expected.calls(nodeid, hung)
+            if waits_for:
+                checked.tests[nodeid] = {"status": "failed", "where": None, "stopped": "waiting",
+                                         "detail": f"waiting for {', '.join(waits_for)} (it hung)"}
         if stopped_tags:
             for nodeid in remaining:
                 if set(expected.tags[nodeid]) <= stopped_tags:

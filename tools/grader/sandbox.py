@@ -2,14 +2,15 @@
 
 ``bwrap`` (the default): a new mount, pid, network, IPC and UTS namespace; a file system that
 holds only the system's /usr, the Python environment (read-only), the grader's plugin
-(read-only), MNIST (read-only) and the run's scratch copy of the release (the one writable
-place), a private /tmp and /dev/shm of capped size, /proc of its own pid namespace and a minimal
-/dev; uid 65534 without capabilities. As root, bubblewrap runs without a user namespace and drops
-to uid 65534 with setpriv (so RLIMIT_NPROC holds: it is not enforced for root); as another user
-it maps that user to 65534 in a new user namespace (needs unprivileged user namespaces).
+(read-only), MNIST (read-only) and the run's scratch copy of the release, a private /tmp and
+/dev/shm (the writable places: one tmpfs of the run's own where runs are staged, see scratch),
+/proc of its own pid namespace and a minimal /dev. As root, bubblewrap runs without a user
+namespace and drops to a uid of the run's own (uids) with setpriv, without capabilities (so
+RLIMIT_NPROC holds: it is not enforced for root); as another user it maps that user to 65534 in a
+new user namespace (needs unprivileged user namespaces).
 
 ``container``: no bubblewrap, for a container that is itself the sandbox (Gradescope): as root,
-the checks run as uid 65534 (setpriv), in new pid and network namespaces where the kernel lets
+the checks run as a uid of their own (setpriv), in new pid and network namespaces where the kernel lets
 ``unshare`` make them; the limits below hold in every mode.
 
 ``none`` (``--no-sandbox``): a child process of the grader's own user, limits only.
@@ -20,46 +21,42 @@ In every mode the launcher sets the resource limits, then becomes pytest.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import cgroups, scratch, uids
+
 MODES = ("bwrap", "container", "none")
 SANDBOX_UID = 65534  # "nobody": the uid inside a user namespace
-# As root, each run gets its own uid from this range (no account has one): RLIMIT_NPROC counts
-# processes per uid, so one submission's fork bomb cannot use up another's processes.
-RUN_UIDS = range(2_000_000, 2_060_000)
-_next_uid = itertools.count()
-_uid_lock = threading.Lock()
 
 
 def run_uid():
-    """A uid of its own for one run (as root), or SANDBOX_UID."""
+    """A uid of its own for one run (as root: from this grader's block, see uids), or SANDBOX_UID."""
     if os.geteuid() != 0:
         return SANDBOX_UID
-    with _uid_lock:
-        return RUN_UIDS[next(_next_uid) % len(RUN_UIDS)]
+    return uids.next_uid()
+
+
 INSIDE = Path("/grading")  # where the scratch copy and the plugin appear in a bwrap sandbox
 
 # Sets the limits, then becomes pytest (no preexec_fn: unsafe with the grader's threads).
 LAUNCHER = """
 import os, resource, sys
-memory, file_size, processes, address_space = (int(value) for value in sys.argv[1:5])
+memory, file_size, processes, address_space, open_files = (int(value) for value in sys.argv[1:6])
 for limit, value in ((resource.RLIMIT_DATA, memory), (resource.RLIMIT_FSIZE, file_size),
                      (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_AS, address_space),
-                     (resource.RLIMIT_CORE, 0)):
+                     (resource.RLIMIT_NOFILE, open_files), (resource.RLIMIT_CORE, 0)):
     resource.setrlimit(limit, (value, value))
 try:  # first in line for the kernel's OOM killer, before the grader (a container's memory is shared)
     with open("/proc/self/oom_score_adj", "w") as handle:
         handle.write("1000")
 except OSError:
     pass
-os.execv(sys.argv[5], sys.argv[5:])
+os.execv(sys.argv[6], sys.argv[6:])
 """
 
 
@@ -74,10 +71,12 @@ class Limits:
     memory_mb: int = 4096       # all resident memory of its processes together (polled); RLIMIT_DATA each
     data_mb: int | None = None  # RLIMIT_DATA per process where it must differ from memory_mb: torch reserves
                                 # more than it uses (VmData 785 MB after importing it, 520 MB resident, here)
-    disk_mb: int = 2048         # all it writes into its scratch copy together (polled)
+    disk_mb: int = 2048         # all it writes: the scratch copy, /tmp, /dev/shm (a tmpfs of this size, or polled)
+    inodes: int = 20000         # files and folders it may make (the tmpfs's nr_inodes)
     file_mb: int = 256          # RLIMIT_FSIZE: the largest file it may write
     processes: int = 256        # RLIMIT_NPROC: processes and threads of the sandbox's user
     address_space_mb: int = 16384  # RLIMIT_AS per process: torch alone maps 3.2 GB of address space
+    open_files: int = 1024      # RLIMIT_NOFILE per process
     tmp_mb: int = 512           # size of the private /tmp (bwrap)
     shm_mb: int = 64            # size of the private /dev/shm (bwrap)
 
@@ -127,8 +126,12 @@ def can_unshare():
     return result.returncode == 0
 
 
-def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID):
-    """The bubblewrap part of the command; ``scratch`` (the run's folder) appears as /grading/repo."""
+def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID, box=None):
+    """The bubblewrap part of the command; ``scratch`` (the run's folder) appears as /grading/repo.
+
+    ``box``: the run's own tmpfs (scratch.Box), made before bubblewrap starts: its repo, tmp and shm
+    folders become /grading/repo, /tmp and /dev/shm. Without one, /tmp and /dev/shm are tmpfs of
+    bubblewrap's of a capped size, and the scratch copy is a folder of the host's disk."""
     root = os.geteuid() == 0
     command = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
                "--unshare-uts", "--unshare-cgroup-try"]
@@ -143,9 +146,13 @@ def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID):
             command += ["--symlink", os.readlink(top), str(top)]
         elif top.is_dir():
             command += ["--ro-bind", str(top), str(top)]
-    command += ["--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm",
-                "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev"]
+    if box is not None:
+        command += ["--bind", str(box.box / "shm"), "/dev/shm", "--bind", str(box.box / "tmp"), "/tmp"]
+        scratch = box.box / "repo"
+    else:
+        command += ["--perms", "1777", "--size", str(limits.shm_mb << 20), "--tmpfs", "/dev/shm",
+                    "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp"]
     # After the private /tmp: a Python environment that lives under /tmp (a CI checkout) stays visible.
     made = set()
     for tree in python_trees():
@@ -178,7 +185,7 @@ def python_inside():
 def launcher(limits, python):
     """``python -c LAUNCHER`` with the limits: it sets them and becomes the command after it."""
     return [python, "-c", LAUNCHER, str((limits.data_mb or limits.memory_mb) << 20), str(limits.file_mb << 20),
-            str(limits.processes), str(limits.address_space_mb << 20)]
+            str(limits.processes), str(limits.address_space_mb << 20), str(limits.open_files)]
 
 
 @functools.cache
@@ -198,24 +205,42 @@ def drops_user(mode):
     return mode == "bwrap" or (mode == "container" and nobody_runs_python())
 
 
+def staged(mode):
+    """Whether runs in ``mode`` get a control group and a tmpfs of their own (root, with the tools for it)."""
+    return mode != "none" and scratch.available() and cgroups.available()
+
+
 def describe(mode):
-    """One line for the summary: what isolated the submissions."""
+    """One line for the summary: what isolated the submissions, and how their limits were held."""
+    if staged(mode):
+        limits = ("limits held by the kernel: a control group per run (memory, shared memory and tmpfs, "
+                  "processes) and a tmpfs of capped bytes and files for all it writes")
+    else:
+        limits = ("limits polled (no control group or private tmpfs here, not root: memory no process maps, "
+                  "such as a memfd, and files unlinked while open are not counted)")
     if mode == "bwrap":
-        return "sandbox: bubblewrap (no network, private file system, uid 65534, own pid namespace, limits)"
+        who = "uid 65534" if os.geteuid() != 0 else "a uid of its own per run"
+        return f"sandbox: bubblewrap (no network, private file system, {who}, own pid namespace); {limits}"
     if mode == "container":
-        user = "uid 65534" if nobody_runs_python() else "the grader's user (uid 65534 cannot run this Python)"
+        user = "a uid of its own per run" if nobody_runs_python() else \
+            "the grader's user (uid 65534 cannot run this Python)"
         spaces = "own pid and network namespaces" if os.geteuid() == 0 and can_unshare() else "no namespaces"
-        return f"sandbox: the container itself (no bubblewrap layer): {user}, {spaces}, limits"
+        return f"sandbox: the container itself (no bubblewrap layer): {user}, {spaces}; {limits}"
     return "NOT SANDBOXED (--no-sandbox): submissions ran as your user and could read and write your files"
 
 
-def command_for(mode, scratch, plugin_dir, limits, pytest_args, mnist=None, uid=SANDBOX_UID):
-    """(command, cwd, folder the scratch copy has inside, plugin folder inside) of one pytest run."""
+def command_for(mode, scratch_dir, plugin_dir, limits, pytest_args, mnist=None, uid=SANDBOX_UID, box=None,
+                group=None):
+    """(command, cwd, folder the scratch copy has inside, plugin folder inside) of one pytest run.
+
+    ``box`` (scratch.Box) and ``group`` (cgroups.Group): the run's own tmpfs and control group, made by
+    the command's first process before anything else runs."""
     python = python_inside() if mode == "bwrap" else sys.executable
     tail = [python, "-m", "pytest", *pytest_args]
+    stage = [] if box is None else box.stage_command(limits, uid, mode, group, plugin_dir, mnist)
     if mode == "bwrap":
-        prefix = bwrap_prefix(plugin_dir, scratch, limits, mnist, uid)
-        return prefix + launcher(limits, python) + tail, "/", INSIDE / "repo", INSIDE / "plugin"
+        prefix = bwrap_prefix(plugin_dir, scratch_dir, limits, mnist, uid, box)
+        return stage + prefix + launcher(limits, python) + tail, "/", INSIDE / "repo", INSIDE / "plugin"
     prefix = []
     if mode == "container":
         if os.geteuid() == 0 and can_unshare():
@@ -223,14 +248,21 @@ def command_for(mode, scratch, plugin_dir, limits, pytest_args, mnist=None, uid=
         if nobody_runs_python():
             prefix += ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
                        "--inh-caps=-all"]
-    return prefix + launcher(limits, python) + tail, scratch, scratch, plugin_dir
+    if box is not None:
+        return stage + prefix + launcher(limits, python) + tail, "/", Path("/tmp/repo"), Path("/tmp/plugin")
+    return prefix + launcher(limits, python) + tail, scratch_dir, scratch_dir, plugin_dir
 
 
-def environment(mode, scratch, inside, plugin_inside, threads, uid=SANDBOX_UID):
+def environment(mode, scratch_dir, inside, plugin_inside, threads, uid=SANDBOX_UID, box=None):
     """The sandbox's whole environment: nothing of the grader's own (no paths to its folders)."""
     env = {key: os.environ[key] for key in ("LANG", "LC_ALL") if key in os.environ}
-    tmp = Path("/tmp") if mode == "bwrap" else scratch.parent / "tmp"
-    if mode != "bwrap":
+    if mode == "bwrap":
+        tmp = Path("/tmp")
+    elif box is not None:
+        tmp = Path("/tmp/tmp")
+    else:
+        tmp = scratch_dir.parent / "tmp"
+    if mode != "bwrap" and box is None:
         tmp.mkdir(exist_ok=True)
         if drops_user(mode):
             os.chown(tmp, uid, uid)
