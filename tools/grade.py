@@ -46,7 +46,7 @@ for _folder in (str(REPO_ROOT), str(TOOLS), str(REPO_ROOT / "tests")):
         sys.path.append(_folder)
 
 from grader import expected as expected_tests  # noqa: E402
-from grader import reports, runner, safe, sandbox, scan, verdicts  # noqa: E402
+from grader import reports, runner, safe, sandbox, scan, timing, verdicts  # noqa: E402
 from grader.reports import Graded  # noqa: E402
 from grader.runner import OUTPUT_TAIL  # noqa: E402,F401 - part of this module's interface
 from grader.sandbox import Limits  # noqa: E402
@@ -388,6 +388,9 @@ def collect_main(args, parser):
             (work / "plugin").mkdir()
             shutil.copyfile(TOOLS / "grading_plugin.py", work / "plugin" / "grading_plugin.py")
             expected = collect_expected(work / "release", work / "plugin", hidden, work)
+            if (REPO_ROOT / "solutions").is_dir():  # each test's time on the reference sets its time limit
+                expected.seconds = timing.measure(expected, work / "release", work / "plugin", hidden,
+                                                  REPO_ROOT / "solutions", mnist_raw(args.prebuilt))
     except (expected_tests.CollectError, SetupError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 1

@@ -188,12 +188,6 @@ def show_example_images(*args, **kwargs):
 MEMORY_HOG = """
 def show_example_images(*args, **kwargs):
     import mmap, time
-    try:
-        with open("/dev/shm/hog", "wb") as handle:
-            for _ in range(100):
-                handle.write(bytes(10 << 20))
-    except OSError:
-        pass
     blocks = []
     for _ in range(12):  # 6 GB, each block faulted in by the kernel as it is mapped: over the limit in a second
         blocks.append(mmap.mmap(-1, 500 << 20, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE))

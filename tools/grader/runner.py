@@ -20,7 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from grader import cgroups, sandbox, scratch
+from grader import cgroups, safe, sandbox, scratch
 from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS
 
 OUTPUT_TAIL = 20_000        # bytes of pytest's output kept per submission
@@ -134,14 +134,8 @@ def kill_user(uid):
 
 
 def remove_tree(path):
-    def unlock(function, name, _error):
-        try:
-            os.chmod(os.path.dirname(name), 0o700)
-            function(name)
-        except OSError:
-            pass
-
-    shutil.rmtree(path, onerror=unlock)
+    """Delete a run's scratch copy, however deep a submission nested its folders (``safe.remove_tree``)."""
+    safe.remove_tree(path)
 
 
 def _chown_tree(folder, uid):

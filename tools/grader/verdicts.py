@@ -10,7 +10,7 @@ from progress_report import summary_rows
 
 from utils.internals.subtasks import SUBTASKS
 
-STOPPED_WORDS = ("timed out", "crashed", "out of memory", "disk full")
+STOPPED_WORDS = ("timed out", "crashed", "out of memory", "disk full", "waiting")
 HIDDEN_NOTE = "public checks pass; grading adds checks you do not see"
 
 
