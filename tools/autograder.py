@@ -3,8 +3,9 @@
 ``build`` (``make autograder``) writes ``autograder.zip``:
 
     setup.sh, run_autograder    Gradescope's two entry points (from tools/autograder_files/)
-    release/                    the student release (tools/release.py), where setup.sh puts MNIST
-    mnist/                      the four raw MNIST files and their SHA256SUMS
+    release/                    the student release (tools/release.py), where setup.sh puts the data
+    data/                       the data files assignment.toml names, their SHA256SUMS, and FOLDER
+                                (where in the release they go)
     grader/                     tools/grade.py and the grader, this file, the subtask table, the hidden
                                 checks (tests/grading/, if there), the test ids with each test's time
                                 on the solutions (expected.json) and the limits (settings.json)
@@ -45,8 +46,11 @@ import time
 import zipfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(__file__).resolve().parent
+sys.path.append(str(TOOLS))
+from course_root import ASSIGNMENT, ROOT  # noqa: E402
+
+REPO_ROOT = ROOT
 FILES = TOOLS / "autograder_files"
 DEFAULT_ROOT = "/autograder"
 DEFAULT_ZIP = REPO_ROOT / "autograder.zip"
@@ -65,8 +69,8 @@ ENVIRONMENT = {"memory_mb": "AUTOGRADER_MEMORY_MB", "data_mb": "AUTOGRADER_DATA_
                "test_timeout": "AUTOGRADER_TEST_TIMEOUT", "guard": "AUTOGRADER_GUARD"}
 
 # Copied into grader/, relative to this repository: the grader and what it imports (no solutions).
-GRADER_FILES = ("tools/grade.py", "tools/grading_plugin.py", "tools/autograder.py", "tests/progress_report.py",
-                "assignment.toml")
+GRADER_FILES = ("tools/grade.py", "tools/grading_plugin.py", "tools/autograder.py", "tools/course_root.py",
+                "tests/progress_report.py", "assignment.toml")
 GRADER_TREES = (("tools/grader", "*.py"), ("utils", "*.py"), ("utils/internals", "*.py"))
 EXECUTABLE = ("setup.sh", "run_autograder")
 
@@ -345,7 +349,7 @@ def check_ids(root):
 
 
 class BuildError(Exception):
-    """The zip cannot be built (solution code would ship, MNIST is missing, the ids cannot be collected)."""
+    """The zip cannot be built (solution code would ship, the data is missing, the ids cannot be collected)."""
 
 
 def solution_leaks(stage):
@@ -359,7 +363,7 @@ def solution_leaks(stage):
         if "solutions" in path.relative_to(stage).parts or relative.endswith("answers.md"):
             leaks.append(relative)
         elif path.is_file() and path.suffix in (".py", ".md", ".txt", ".toml", ".yml", ".json", ".sh", ""):
-            if path.parent.name == "mnist":
+            if path.relative_to(stage).parts[0] == "data":
                 continue
             for line in path.read_text(errors="replace").splitlines():
                 if any(pattern.match(line) for pattern in (fences.BEGIN, fences.END, fences.ONLY_BEGIN,
@@ -373,7 +377,7 @@ def stage_zip(stage, settings):
     """Write everything the zip holds into the folder ``stage``."""
     import release
 
-    from utils.internals.mnist import SHA256, ensure_mnist
+    from grader import data
 
     try:
         release.write_release(stage / "release")
@@ -387,9 +391,9 @@ def stage_zip(stage, settings):
         (grader / folder).mkdir(parents=True, exist_ok=True)
         for path in sorted((REPO_ROOT / folder).glob(pattern)):
             shutil.copyfile(path, grader / folder / path.name)
-    hidden = REPO_ROOT / "tests" / "grading"
-    if hidden.is_dir():
-        shutil.copytree(hidden, grader / "tests" / "grading",
+    hidden = ASSIGNMENT.path("hidden_checks")
+    if hidden is not None and hidden.is_dir():
+        shutil.copytree(hidden, grader / hidden.relative_to(REPO_ROOT),
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache"))
     (grader / "settings.json").write_text(json.dumps(settings, indent=1) + "\n")
     # The ids, collected by the grader that ships, from the release and hidden checks that ship.
@@ -398,12 +402,17 @@ def stage_zip(stage, settings):
                              "--hidden", hidden_option(stage)], capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError("the test ids could not be collected:\n" + (result.stdout + result.stderr)[-3000:])
-    raw = ensure_mnist(REPO_ROOT / "data", verbose=False)
+    try:
+        raw = data.source(ASSIGNMENT)
+    except data.DataError as error:
+        raise BuildError(str(error)) from error
     time_the_reference(stage, raw)
-    (stage / "mnist").mkdir()
-    for name in SHA256:
-        shutil.copyfile(raw / name, stage / "mnist" / name)
-    (stage / "mnist" / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in SHA256.items()))
+    (stage / "data").mkdir()
+    checksums = data.checksums(ASSIGNMENT) if raw is not None else {}
+    for name in checksums:
+        shutil.copyfile(raw / name, stage / "data" / name)
+    (stage / "data" / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in checksums.items()))
+    (stage / "data" / "FOLDER").write_text(f"{data.folder(ASSIGNMENT) or ''}\n")
     for name in EXECUTABLE:
         shutil.copyfile(FILES / name, stage / name)
     for cache in list(stage.rglob("__pycache__")):

@@ -1,7 +1,7 @@
 """Grade a class's submissions, subtask by subtask, each in a sandbox with a clean copy of the release.
 
 Each entry of SUBMISSIONS (a folder, or a ``.zip``) is one student's work; its name names the
-submission. Only the student files (the templates' paths: 01_main.py, fnn.py, ...) are taken
+submission. Only the student files (the templates' paths, as assignment.toml lists them) are taken
 from it; tests, utils and data come from a clean release, so editing tests gains nothing. The
 checks run in a bubblewrap sandbox (no network, nothing of this repository, the other
 submissions or the outputs in sight, uid 65534, limits on processes, memory, disk and time),
@@ -21,8 +21,8 @@ Usage::
     python tools/grade.py --single SUBMISSION --out OUT [--sandbox container]
     python tools/grade.py --collect ids.json [--release DIR]     # the test ids, for --expected ids.json
 
-``--release DIR`` grades against a release written beforehand (``tools/release.py``, with MNIST in its
-``data/MNIST/raw``) and ``--expected FILE`` with test ids collected beforehand: Gradescope's zip
+``--release DIR`` grades against a release written beforehand (``tools/release.py``, with the data
+assignment.toml names in place) and ``--expected FILE`` with test ids collected beforehand: Gradescope's zip
 (``tools/autograder.py``) holds no solutions, and its container has room for one torch process at a time.
 """
 
@@ -37,13 +37,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(__file__).resolve().parent
-# Appended, not put first: imported from the tests, these tools must not change which
-# implementation (solutions/ or the templates) the tests see.
-for _folder in (str(REPO_ROOT), str(TOOLS), str(REPO_ROOT / "tests")):
-    if _folder not in sys.path:
-        sys.path.append(_folder)
+sys.path.append(str(TOOLS))
+from course_root import ASSIGNMENT, ROOT  # noqa: E402
+
+REPO_ROOT = ROOT
+if str(ROOT / "tests") not in sys.path:
+    sys.path.append(str(ROOT / "tests"))
 
 from grader import expected as expected_tests  # noqa: E402
 from grader import reports, runner, safe, sandbox, scan, timing, verdicts  # noqa: E402
@@ -52,13 +52,15 @@ from grader.runner import OUTPUT_TAIL  # noqa: E402,F401 - part of this module's
 from grader.sandbox import Limits  # noqa: E402
 from grader.submissions import MAX_STUDENT_FILE, SubmissionError, student_files, submission_entries  # noqa: E402,F401
 
-from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS  # noqa: E402
+from grader import data  # noqa: E402
 
-HIDDEN_DIR = REPO_ROOT / "tests" / "grading"
+SUBTASKS, STUDENT_FILES = ASSIGNMENT.subtasks, ASSIGNMENT.student_files
+BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}
+HIDDEN_DIR = ASSIGNMENT.path("hidden_checks")
 
 
 class SetupError(Exception):
-    """A grading run that cannot start: the release cannot be written or read, MNIST is not intact."""
+    """A grading run that cannot start: the release cannot be written or read, the data is not intact."""
 
 
 class Setup:
@@ -74,11 +76,12 @@ class Setup:
         os.chmod(work, 0o711)  # the sandbox's user may pass through to its own run folder, not list the others
         self.release_dir = work / "release"
         write_clean_release(self.release_dir, prebuilt)
-        raw = mnist_raw(prebuilt)
-        target = self.release_dir / "data" / "MNIST" / "raw"
-        shutil.copytree(raw, target, ignore=shutil.ignore_patterns("*.gz", ".*"))  # never the original
-        for path in target.iterdir():
-            path.chmod(0o444)
+        raw = data_source(prebuilt)
+        if raw is not None:
+            target = self.release_dir / data.folder(ASSIGNMENT)
+            shutil.copytree(raw, target, ignore=shutil.ignore_patterns("*.gz", ".*"))  # never the original
+            for path in target.iterdir():
+                path.chmod(0o444)
         self.plugin_dir = work / "plugin"
         self.plugin_dir.mkdir()
         shutil.copyfile(TOOLS / "grading_plugin.py", self.plugin_dir / "grading_plugin.py")
@@ -103,7 +106,7 @@ class Setup:
 
 
 def write_clean_release(dest, prebuilt=None):
-    """Write the release into ``dest``: from solutions/, or a copy of the release folder ``prebuilt`` (no MNIST)."""
+    """Write the release into ``dest``: from solutions/, or a copy of the release folder ``prebuilt`` (no data)."""
     if prebuilt is None:
         import release  # only here: it needs solutions/, which Gradescope's zip does not hold
 
@@ -115,32 +118,36 @@ def write_clean_release(dest, prebuilt=None):
     prebuilt = Path(prebuilt)
     if not (prebuilt / "tests" / "subtasks").is_dir():
         raise SetupError(f"--release {prebuilt}: not a release folder (no tests/subtasks/)")
-    shutil.copytree(prebuilt, dest, symlinks=True,
-                    ignore=shutil.ignore_patterns("MNIST", "__pycache__", "*.pyc", ".pytest_cache"))
+    shutil.copytree(prebuilt, dest, symlinks=True, ignore=_without_data(prebuilt))
 
 
-def mnist_raw(prebuilt=None):
-    """The folder of the four MNIST files the checks get: the prebuilt release's, else this repository's."""
-    if prebuilt is not None and (Path(prebuilt) / "data" / "MNIST" / "raw").is_dir():
-        raw = Path(prebuilt) / "data" / "MNIST" / "raw"
-        from utils.internals.mnist import SHA256, is_verified
+def _without_data(root, extra=("__pycache__", "*.pyc", ".pytest_cache")):
+    """A copytree ignore function that leaves out the data folder (it is bound or copied apart)."""
+    skipped = shutil.ignore_patterns(*extra)
+    relative = data.folder(ASSIGNMENT)
+    data_path = (Path(root) / relative).resolve() if relative else None
 
-        broken = [name for name in SHA256 if not is_verified(raw / name)]
-        if broken:
-            raise SetupError(f"MNIST in {raw} is not intact ({', '.join(broken)} missing or altered)")
-        return raw
-    raw = REPO_ROOT / "data" / "MNIST" / "raw"
-    if not raw.is_dir():
-        from utils.internals.mnist import ensure_mnist
+    def ignore(directory, names):
+        kept = set(skipped(directory, names))
+        if data_path is not None:
+            kept |= {name for name in names if (Path(directory) / name).resolve() == data_path}
+        return kept
 
-        ensure_mnist(REPO_ROOT / "data")
-    return raw
+    return ignore
+
+
+def data_source(prebuilt=None):
+    """The folder of the data files the checks get: the prebuilt release's, else this repository's."""
+    try:
+        return data.source(ASSIGNMENT, prebuilt)
+    except data.DataError as error:
+        raise SetupError(str(error)) from error
 
 
 def collect_expected(release_dir, plugin_dir, hidden_dir, work):
     """The Expected tests of the clean release in ``release_dir`` (with the checks of ``hidden_dir``)."""
     collect_dir = Path(work) / "collect"
-    shutil.copytree(release_dir, collect_dir, ignore=shutil.ignore_patterns("MNIST"))
+    shutil.copytree(release_dir, collect_dir, ignore=_without_data(release_dir, ()))
     if hidden_dir is not None:
         shutil.copytree(hidden_dir, collect_dir / expected_tests.HIDDEN_FOLDER,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -322,7 +329,7 @@ def main(argv=None):
     parser.add_argument("--hidden-visibility", choices=reports.VISIBILITIES, default="after_published",
                         help="Gradescope visibility of the entries that hidden checks count toward (after_published)")
     parser.add_argument("--release", type=Path, metavar="DIR", dest="prebuilt",
-                        help="grade against this release folder (tools/release.py's output, with data/MNIST/raw) "
+                        help="grade against this release folder (tools/release.py's output, with its data) "
                              "instead of writing one from solutions/")
     parser.add_argument("--expected", type=Path, metavar="FILE",
                         help="the test ids, collected beforehand (--collect FILE), instead of collecting them now")
@@ -390,7 +397,7 @@ def collect_main(args, parser):
             expected = collect_expected(work / "release", work / "plugin", hidden, work)
             if (REPO_ROOT / "solutions").is_dir():  # each test's time on the reference sets its time limit
                 expected.seconds = timing.measure(expected, work / "release", work / "plugin", hidden,
-                                                  REPO_ROOT / "solutions", mnist_raw(args.prebuilt))
+                                                  REPO_ROOT / "solutions", data_source(args.prebuilt))
     except (expected_tests.CollectError, SetupError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 1

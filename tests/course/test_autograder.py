@@ -120,7 +120,7 @@ def test_the_zip_holds_the_entry_points_the_release_mnist_and_the_grader(built):
     assert {"release/fnn.py", "release/01_main.py", "release/tests/subtasks/test_task2_network.py",
             "release/requirements.txt", "grader/tools/grade.py", "grader/tools/grading_plugin.py",
             "grader/tools/autograder.py", "grader/expected.json", "grader/settings.json",
-            "mnist/SHA256SUMS", *(f"mnist/{name}" for name in SHA256)} <= set(infos)
+            "data/SHA256SUMS", "data/FOLDER", *(f"data/{name}" for name in SHA256)} <= set(infos)
     hidden = REPO_ROOT / "tests" / "grading"
     assert any(name.startswith("grader/tests/grading/") for name in infos) == hidden.is_dir()
     assert built.stat().st_size < 30e6, "the zip should stay small (MNIST compresses to about 11 MB)"
@@ -132,7 +132,7 @@ def test_the_zip_holds_no_solution_no_answers_and_no_fence(built):
             parts = Path(info.filename).parts
             assert "solutions" not in parts and not info.filename.endswith("answers.md"), info.filename
             assert "course" not in parts, f"{info.filename}: tests/course/ imports the solutions"
-            if not info.filename.startswith("mnist/"):
+            if not info.filename.startswith("data/"):
                 text = archive.read(info).decode(errors="replace")
                 for marker in ("### BEGIN SOLUTION", "### END SOLUTION"):
                     assert marker not in text, f"{info.filename} holds {marker!r}"
@@ -160,7 +160,7 @@ def test_setup_places_mnist_in_the_release_verified_and_read_only(stand_in):
 @pytest.mark.parametrize("damage", ["flipped byte", "missing"])
 def test_setup_fails_loudly_on_a_damaged_mnist_file_and_does_not_place_it(built, tmp_path, damage):
     root = unpack(built, tmp_path / "autograder")
-    broken = root / "source" / "mnist" / "t10k-labels-idx1-ubyte"
+    broken = root / "source" / "data" / "t10k-labels-idx1-ubyte"
     if damage == "missing":
         broken.unlink()
     else:

@@ -2,8 +2,9 @@
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 22.04).
 # 1. Python 3.11 or newer (apt if missing), a virtual environment in source/venv, the CPU wheels
 #    of the pinned torch and torchvision, then the rest of requirements.txt.
-# 2. MNIST from inside the zip into the release's data/MNIST/raw, each file checked against its
-#    SHA-256 (SHA256SUMS, written from utils/internals/mnist.py): a wrong file stops the build here.
+# 2. The data from inside the zip (source/data/) into the release's folder that source/data/FOLDER
+#    names, each file checked against its SHA-256 (SHA256SUMS, written from assignment.toml): a
+#    wrong file stops the build here.
 # 3. The test ids shipped in the zip are collected again with what was installed: they must agree.
 # AUTOGRADER_ROOT (default /autograder) moves everything; AUTOGRADER_SKIP_INSTALL=1 skips 1 and 3
 # (for a stand-in root on a machine that has the packages already).
@@ -11,7 +12,7 @@ set -euo pipefail
 
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SOURCE="$ROOT/source"
-RAW="$SOURCE/release/data/MNIST/raw"
+RAW="$SOURCE/release/$(cat "$SOURCE/data/FOLDER" 2>/dev/null || true)"
 TORCH_INDEX="https://download.pytorch.org/whl/cpu"
 
 fail() { echo "setup.sh: ERROR: $*" >&2; exit 1; }
@@ -50,21 +51,22 @@ install_python() {
     chmod a+rx "$ROOT" "$SOURCE"
 }
 
-place_mnist() {
+place_data() {
+    [ -f "$SOURCE/data/SHA256SUMS" ] || fail "source/data/SHA256SUMS is missing from the zip (build it again)"
+    [ -s "$SOURCE/data/SHA256SUMS" ] || return 0  # an assignment without data
     mkdir -p "$RAW"
     local name sum
     while read -r sum name; do
-        [ -f "$SOURCE/mnist/$name" ] || fail "MNIST file $name is missing from the zip (source/mnist/)"
-        cp "$SOURCE/mnist/$name" "$RAW/.$name.part"
+        [ -f "$SOURCE/data/$name" ] || fail "data file $name is missing from the zip (source/data/)"
+        cp "$SOURCE/data/$name" "$RAW/.$name.part"
         if ! echo "$sum  $RAW/.$name.part" | sha256sum --check --status; then
             rm -f "$RAW/.$name.part"
-            fail "MNIST file $name does not match its SHA-256 $sum (the zip is damaged: build it again)"
+            fail "data file $name does not match its SHA-256 $sum (the zip is damaged: build it again)"
         fi
         chmod 0444 "$RAW/.$name.part"
         mv -f "$RAW/.$name.part" "$RAW/$name"
-        echo "setup.sh: MNIST $name verified"
-    done < "$SOURCE/mnist/SHA256SUMS"
-    [ "$(wc -l < "$SOURCE/mnist/SHA256SUMS")" -eq 4 ] || fail "SHA256SUMS should name the four MNIST files"
+        echo "setup.sh: $name verified"
+    done < "$SOURCE/data/SHA256SUMS"
 }
 
 check_python_and_ids() {
@@ -80,7 +82,7 @@ check_python_and_ids() {
 if [ "${AUTOGRADER_SKIP_INSTALL:-0}" != 1 ]; then
     install_python
 fi
-place_mnist
+place_data
 if [ "${AUTOGRADER_SKIP_INSTALL:-0}" != 1 ]; then
     check_python_and_ids
 fi

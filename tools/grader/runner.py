@@ -19,9 +19,15 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from grader import cgroups, safe, sandbox, scratch
+from grader.data import folder as data_folder
 from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS
+
+from utils.internals.subtasks import ASSIGNMENT
+
+DATA_FOLDER = data_folder(ASSIGNMENT)  # relative to a repository; None: the assignment has no data
 
 OUTPUT_TAIL = 20_000        # bytes of pytest's output kept per submission
 MAX_LINE = 64 << 10         # bytes of one line on the outcome channel
@@ -146,33 +152,47 @@ def _chown_tree(folder, uid):
 
 
 def fresh_copy(release_dir, files, work, mode, hidden_dir, uid):
-    """A new scratch copy of the clean release with the student files in; (run folder, repo, MNIST).
+    """A new scratch copy of the clean release with the student files in; (run folder, repo, data folder).
 
     Where runs are staged (sandbox.staged) the copy is only the seed of the run's own tmpfs: it stays
-    the grader's, in a folder only the grader may enter, and MNIST is bound into the tmpfs read-only."""
+    the grader's, in a folder only the grader may enter, and the data is bound into the tmpfs read-only."""
     run = work / f"run-{uuid.uuid4().hex}"
     run.mkdir(mode=0o700)
     repo = run / "repo"
-    mnist = release_dir / "data" / "MNIST"
-    shutil.copytree(release_dir, repo, symlinks=True, ignore=shutil.ignore_patterns("MNIST"))
+    source = release_dir / DATA_FOLDER if DATA_FOLDER else None
+    shutil.copytree(release_dir, repo, symlinks=True, ignore=_leave_out(source))
     if hidden_dir is not None:
         shutil.copytree(hidden_dir, repo / HIDDEN_FOLDER, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for file, data in files.items():
         (repo / file).write_bytes(data)
-    if sandbox.staged(mode):
-        (repo / "data" / "MNIST").mkdir(parents=True, exist_ok=True)  # MNIST itself is bound read-only over it
-        return run, repo, mnist
-    if mode == "bwrap":
-        (repo / "data" / "MNIST").mkdir(parents=True)
+    if source is None:
+        pass
+    elif sandbox.staged(mode):
+        (repo / DATA_FOLDER).mkdir(parents=True, exist_ok=True)  # the data itself is bound read-only over it
+        return run, repo, source
+    elif mode == "bwrap":
+        (repo / DATA_FOLDER).mkdir(parents=True)
     else:
         # The checks run as another user in a container: links to read-only files are safe. Without a
         # sandbox they run as the grader's user, who could change a linked file for everyone: copies.
         copy = os.link if sandbox.drops_user(mode) else shutil.copy2
-        shutil.copytree(mnist, repo / "data" / "MNIST", copy_function=copy)
+        shutil.copytree(source, repo / DATA_FOLDER, copy_function=copy)
     if sandbox.drops_user(mode) and os.geteuid() == 0:
         _chown_tree(repo, uid)
         os.chown(run, uid, uid)
-    return run, repo, (mnist if mode == "bwrap" else None)
+    return run, repo, (source if mode == "bwrap" else None)
+
+
+def _leave_out(path):
+    """A copytree ignore function that leaves out ``path`` (the data, bound or copied apart)."""
+    target = None if path is None else Path(path).resolve()
+
+    def ignore(directory, names):
+        if target is None:
+            return set()
+        return {name for name in names if (Path(directory) / name).resolve() == target}
+
+    return ignore
 
 
 def _outcome(entry):

@@ -2,7 +2,7 @@
 
 ``bwrap`` (the default): a new mount, pid, network, IPC and UTS namespace; a file system that
 holds only the system's /usr, the Python environment (read-only), the grader's plugin
-(read-only), MNIST (read-only) and the run's scratch copy of the release, a private /tmp and
+(read-only), the assignment's data (read-only) and the run's scratch copy of the release, a private /tmp and
 /dev/shm (the writable places: one tmpfs of the run's own where runs are staged, see scratch),
 /proc of its own pid namespace and a minimal /dev. As root, bubblewrap runs without a user
 namespace and drops to a uid of the run's own (uids) with setpriv, without capabilities (so
@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import cgroups, scratch, uids
+from grader.data import folder as data_folder
+from utils.internals.subtasks import ASSIGNMENT
 
 MODES = ("bwrap", "container", "none")
 SANDBOX_UID = 65534  # "nobody": the uid inside a user namespace
@@ -165,7 +167,7 @@ def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID, box=N
     if scratch is not None:
         command += ["--bind", str(scratch), str(INSIDE / "repo")]
         if mnist is not None:
-            command += ["--ro-bind", str(mnist), str(INSIDE / "repo" / "data" / "MNIST")]
+            command += ["--ro-bind", str(mnist), str(INSIDE / "repo" / data_folder(ASSIGNMENT))]
     command += ["--ro-bind", str(plugin_dir), str(INSIDE / "plugin"), "--remount-ro", "/",
                 "--chdir", str(INSIDE / "repo") if scratch is not None else "/"]
     if root:
@@ -237,7 +239,8 @@ def command_for(mode, scratch_dir, plugin_dir, limits, pytest_args, mnist=None, 
     the command's first process before anything else runs."""
     python = python_inside() if mode == "bwrap" else sys.executable
     tail = [python, "-m", "pytest", *pytest_args]
-    stage = [] if box is None else box.stage_command(limits, uid, mode, group, plugin_dir, mnist)
+    stage = [] if box is None else box.stage_command(limits, uid, mode, group, plugin_dir, mnist,
+                                                      data_folder(ASSIGNMENT))
     if mode == "bwrap":
         prefix = bwrap_prefix(plugin_dir, scratch_dir, limits, mnist, uid, box)
         return stage + prefix + launcher(limits, python) + tail, "/", INSIDE / "repo", INSIDE / "plugin"

@@ -30,8 +30,8 @@ FULL_FILES = 32        # fewer files than this left: the box is full
 
 STAGE = r"""
 set -e
-box=$1 seed=$2 uid=$3 size=$4 inodes=$5 mode=$6 plugin=$7 mnist=$8
-shift 8
+box=$1 seed=$2 uid=$3 size=$4 inodes=$5 mode=$6 plugin=$7 data=$8 datadir=$9
+shift 9
 mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0711" course-grading "$box"
 mkdir -m 0700 "$box/repo" "$box/tmp" "$box/shm"
 cp -a "$seed/." "$box/repo/"
@@ -40,10 +40,10 @@ if [ "$mode" = container ]; then
     mkdir -m 0755 "$box/plugin"
     mount --bind "$plugin" "$box/plugin"
     mount -o remount,bind,ro "$box/plugin"
-    if [ -n "$mnist" ]; then
-        mkdir -p "$box/repo/data/MNIST"
-        mount --bind "$mnist" "$box/repo/data/MNIST"
-        mount -o remount,bind,ro "$box/repo/data/MNIST"
+    if [ -n "$data" ]; then
+        mkdir -p "$box/repo/$datadir"
+        mount --bind "$data" "$box/repo/$datadir"
+        mount -o remount,bind,ro "$box/repo/$datadir"
     fi
     mount --rbind "$box" /tmp
     mount --bind /tmp/shm /dev/shm
@@ -87,7 +87,7 @@ class Box:
         self.box.mkdir(mode=0o700)
         self.inside = None  # the tmpfs as the run's first process sees it, once started
 
-    def stage_command(self, limits, uid, mode, group, plugin_dir, mnist):
+    def stage_command(self, limits, uid, mode, group, plugin_dir, data, data_dir=None):
         """The command that makes the box and then runs what follows it."""
         size, entries = tree_size(self.seed)
         room = (limits.disk_mb << 20) + size + (4 << 20)
@@ -95,7 +95,8 @@ class Box:
         self.inside = Path("/tmp") if mode == "container" else self.box
         script = cgroups.enter_script(group) + STAGE
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "stage", str(self.box),
-                str(self.seed), str(uid), str(room), str(inodes), mode, str(plugin_dir), str(mnist or "")]
+                str(self.seed), str(uid), str(room), str(inodes), mode, str(plugin_dir), str(data or ""),
+                str(data_dir or "")]
 
     def full(self, pid):
         """None, or why the box of the run whose first process is ``pid`` is full."""

@@ -1,6 +1,6 @@
 """The time each expected test takes on the reference, from which its time limit in grading follows.
 
-The reference's student files go into a copy of the release (with the hidden checks and MNIST),
+The reference's student files go into a copy of the release (with the hidden checks and the data),
 and pytest runs every expected test there, in the grading order, through the grading plugin; the
 clock is read here, between each test's start and end on the outcome channel. The reference is
 trusted code: no sandbox, one torch thread, as a submission is graded.
@@ -18,20 +18,23 @@ import time
 from pathlib import Path
 
 from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS, CollectError
-from utils.internals.subtasks import STUDENT_FILES
+from grader.data import folder as data_folder
+from utils.internals.subtasks import ASSIGNMENT, STUDENT_FILES
 
 
-def measure(expected, release_dir, plugin_dir, hidden_dir, reference, mnist_raw, timeout=1800):
+def measure(expected, release_dir, plugin_dir, hidden_dir, reference, data_dir, timeout=1800):
     """{nodeid: seconds} of every test of ``expected`` on the student files in ``reference``; every test must pass."""
     with tempfile.TemporaryDirectory(prefix="grading-timing-") as work:
         repo = Path(work) / "repo"
-        shutil.copytree(release_dir, repo, ignore=shutil.ignore_patterns("MNIST", "__pycache__"))
+        shutil.copytree(release_dir, repo, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
         if hidden_dir is not None:
             shutil.copytree(hidden_dir, repo / HIDDEN_FOLDER, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         for file in STUDENT_FILES:
             shutil.copyfile(Path(reference) / file, repo / file)
-        (repo / "data" / "MNIST").mkdir(parents=True, exist_ok=True)
-        shutil.copytree(mnist_raw, repo / "data" / "MNIST" / "raw", ignore=shutil.ignore_patterns("*.gz", ".*"))
+        relative = data_folder(ASSIGNMENT)
+        if relative is not None and data_dir is not None:
+            shutil.rmtree(repo / relative, ignore_errors=True)
+            shutil.copytree(data_dir, repo / relative, ignore=shutil.ignore_patterns("*.gz", ".*"))
         return _timed_run(expected, repo, plugin_dir, hidden_dir is not None, Path(work), timeout)
 
 
