@@ -16,9 +16,9 @@ import torch.nn.functional as F
 
 from fnn import FNN, DataLoaderFNN
 from utils.internals.cli import from_main_script, run_cli, stop_if_not_written
+from utils.internals.run_files import RUNS_DIR
 from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
-from utils.internals.run_files import RUNS_DIR
 
 
 class OneHotMSELoss(torch.nn.Module):

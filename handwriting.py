@@ -22,14 +22,14 @@ import torch
 from PIL import Image
 
 from fnn import FNN
+from utils.data import IMAGE_SIDE
 from utils.internals import drawing_pad
 from utils.internals.cli import run_cli, shown_path
 from utils.internals.digit_images import load_image, to_grey
 from utils.internals.errors import HandwritingError
-from utils.data import IMAGE_SIDE
-from utils.network_user import NetworkUser
 from utils.internals.run_choice import best_classification_run, classification_runs, is_cross_entropy
 from utils.internals.run_files import RUNS_DIR, load_record
+from utils.network_user import NetworkUser
 
 BOX, FRAME = 20, IMAGE_SIDE
 

@@ -81,9 +81,8 @@ def run_repo(epochs):
 
     sys.path[:0] = [str(REPO_ROOT / "solutions"), str(REPO_ROOT)]
     from fnn import FNN, DataLoaderFNN
-    from utils.network_trainer import NetworkTrainer
-
     from utils.internals.cli import from_main_script
+    from utils.network_trainer import NetworkTrainer
 
     sum_correct_preds = from_main_script("sum_correct_preds")
 

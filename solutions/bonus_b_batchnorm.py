@@ -15,9 +15,9 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 from fnn import FNN, DataLoaderFNN
 from utils import plotting
 from utils.internals.cli import from_main_script, run_cli
+from utils.internals.run_files import RUNS_DIR
 from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
-from utils.internals.run_files import RUNS_DIR
 
 sum_correct_preds = from_main_script("sum_correct_preds")  # bonus a, written in 01_main.py
 

@@ -22,9 +22,9 @@ from fnn import DataLoaderFNN, DeepFNN
 from utils import plotting
 from utils.internals.cli import from_main_script, run_cli
 from utils.internals.devices import pick_device
+from utils.internals.run_files import RUNS_DIR
 from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
-from utils.internals.run_files import RUNS_DIR
 
 sum_correct_preds = from_main_script("sum_correct_preds")  # bonus a, written in 01_main.py
 

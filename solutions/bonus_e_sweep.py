@@ -20,8 +20,8 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 from fnn import DataLoaderFNN, DeepFNN
 from utils import plotting
 from utils.internals.cli import from_main_script, run_cli, stop_if_not_written
-from utils.network_trainer import NetworkTrainer
 from utils.internals.run_files import RUNS_DIR, load_record
+from utils.network_trainer import NetworkTrainer
 
 DEFAULT = {"width": 500, "depth": 2, "activation": "ReLU"}
 SMALL_GRID = {"width": [128, 500], "depth": [1, 2, 3], "activation": ["ReLU", "Tanh"]}

@@ -18,9 +18,9 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/
 ### END SOLUTIONS ONLY
 from fnn import FNN, DataLoaderFNN
 from utils.internals.cli import from_main_script, run_cli, stop_if_not_written
+from utils.internals.run_files import RUNS_DIR
 from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser
-from utils.internals.run_files import RUNS_DIR
 
 
 class OneHotMSELoss(torch.nn.Module):

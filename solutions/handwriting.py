@@ -24,14 +24,14 @@ from PIL import Image
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the provided utils/ live one level up
 ### END SOLUTIONS ONLY
 from fnn import FNN
+from utils.data import IMAGE_SIDE
 from utils.internals import drawing_pad
 from utils.internals.cli import run_cli, shown_path
 from utils.internals.digit_images import load_image, to_grey
 from utils.internals.errors import HandwritingError
-from utils.data import IMAGE_SIDE
-from utils.network_user import NetworkUser
 from utils.internals.run_choice import best_classification_run, classification_runs, is_cross_entropy
 from utils.internals.run_files import RUNS_DIR, load_record
+from utils.network_user import NetworkUser
 
 BOX, FRAME = 20, IMAGE_SIDE
 

@@ -376,7 +376,6 @@ def solution_leaks(stage):
 def stage_zip(stage, settings):
     """Write everything the zip holds into the folder ``stage``."""
     import release
-
     from grader import data
 
     try:

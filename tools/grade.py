@@ -45,14 +45,21 @@ REPO_ROOT = ROOT
 if str(ROOT / "tests") not in sys.path:
     sys.path.append(str(ROOT / "tests"))
 
+from grader import (  # noqa: E402
+    data,  # noqa: E402
+    reports,
+    runner,
+    safe,
+    sandbox,
+    scan,
+    timing,
+    verdicts,
+)
 from grader import expected as expected_tests  # noqa: E402
-from grader import reports, runner, safe, sandbox, scan, timing, verdicts  # noqa: E402
 from grader.reports import Graded  # noqa: E402
 from grader.runner import OUTPUT_TAIL  # noqa: E402,F401 - part of this module's interface
 from grader.sandbox import Limits  # noqa: E402
 from grader.submissions import MAX_STUDENT_FILE, SubmissionError, student_files, submission_entries  # noqa: E402,F401
-
-from grader import data  # noqa: E402
 
 SUBTASKS, STUDENT_FILES = ASSIGNMENT.subtasks, ASSIGNMENT.student_files
 BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}

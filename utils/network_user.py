@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 
 from utils.internals.checks import check_class, check_data_loader
-from utils.internals.network_params import check_network_params, guard_input_shape
 from utils.internals.devices import pick_device
 from utils.internals.errors import ArgumentError, ArgumentTypeError, CourseError, DataError, RunError
+from utils.internals.network_params import check_network_params, guard_input_shape
 from utils.internals.run_classes import RECORD_FILE, TRAIN_AGAIN, WEIGHTS_FILE, restore
 from utils.internals.run_files import check_params_match, check_weights_fit, load_record, load_weights, read_weights
 from utils.internals.run_names import describe

@@ -1,6 +1,7 @@
 """The handwriting reader with real students' files: image modes, huge images, which run reads them.
 
-Covers utils/internals/digit_images.py, utils/internals/drawing_pad.py, utils.internals.run_choice.best_classification_run and the
+Covers utils/internals/digit_images.py, utils/internals/drawing_pad.py,
+utils.internals.run_choice.best_classification_run and the
 command line of solutions/handwriting.py.
 """
 
@@ -19,10 +20,9 @@ import torch
 from PIL import Image
 
 from handwriting import build_pad, prepare_digit
-from utils.internals.digit_images import load_image, to_grey
-from utils.internals.errors import HandwritingError
 from utils.internals.cli import run_cli
-from utils.internals.errors import RunError
+from utils.internals.digit_images import load_image, to_grey
+from utils.internals.errors import HandwritingError, RunError
 from utils.internals.run_choice import best_classification_run, classification_runs
 from utils.internals.run_classes import RECORD_FILE
 from utils.internals.run_files import save_run

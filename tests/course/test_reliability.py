@@ -6,7 +6,7 @@ import pytest
 import torch
 from tiny_data import Linear2, make_data, make_loader
 
-from fnn import FNN, DataLoaderFNN
+from fnn import DataLoaderFNN
 from utils.internals.errors import TrainingStopped
 from utils.network_trainer import NetworkTrainer
 from utils.network_user import NetworkUser

@@ -1,6 +1,7 @@
 """Run folders are never trusted: run.json and weights.pt from anywhere give a network or a RunError.
 
-Covers utils/internals/run_classes.py, utils/internals/run_files.py, utils/internals/run_names.py and utils/network_user.py:
+Covers utils/internals/run_classes.py, utils/internals/run_files.py, utils/internals/run_names.py and
+utils/network_user.py:
 what restore() may resolve, damaged records and
 weights files, NetworkUser's argument checks, never replacing a finished run, a full disk while
 saving, check_runs_dir, run names and stable descriptions.
@@ -24,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from utils.internals.errors import ArgumentTypeError, CourseError, DataError, RunError
-from utils.network_user import NetworkUser
 from utils.internals.run_classes import RECORD_FILE, WEIGHTS_FILE, restore
 from utils.internals.run_files import check_runs_dir, load_record, read_weights, save_run
 from utils.internals.run_names import describe, run_name
+from utils.network_user import NetworkUser
 
 INPUT, HIDDEN, CLASSES = 784, 8, 10
 

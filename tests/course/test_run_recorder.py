@@ -5,8 +5,8 @@ import json
 import torch
 from tiny_data import Linear2, make_data, make_loader
 
-from utils.network_trainer import NetworkTrainer
 from utils.internals.run_recorder import LOADER_ATTRIBUTES, RunRecorder, loader_settings
+from utils.network_trainer import NetworkTrainer
 
 
 class CroppedLoader:

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from utils.internals.errors import RunError
-from utils.network_user import NetworkUser
 from utils.internals.run_files import load_record, save_run
 from utils.internals.run_names import describe, run_name
+from utils.network_user import NetworkUser
 
 
 class Tiny(torch.nn.Module):
@@ -170,9 +170,9 @@ def test_a_partial_without_positional_arguments_keeps_the_name_it_had():
 
 def test_l1_and_l2_flags_of_other_strengths_train_into_two_folders(tmp_path):
     """--l1 1e-5 --l2 1e-4 and --l1 1e-2 --l2 1e-1 through the main script's bonus options and the trainer."""
-    from tiny_data import Linear2, make_data, make_loader
-
     from types import SimpleNamespace
+
+    from tiny_data import Linear2, make_data, make_loader
 
     from utils.internals.bonus_flags import with_bonus_flags
     from utils.internals.flags import parse_args

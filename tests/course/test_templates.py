@@ -21,8 +21,8 @@ from utils.internals.subtasks import BY_TAG, STUDENT_FILES, SUBTASKS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import make_templates  # noqa: E402
-from tables import markdown_table  # noqa: E402
 from make_templates import scratch_repository, write_templates  # noqa: E402
+from tables import markdown_table  # noqa: E402
 
 pytestmark = pytest.mark.instructor
 

@@ -67,9 +67,8 @@ class TinyMnist:
 def test_hidden_bonus_b_normalisation_uses_the_training_split_only(fnn, monkeypatch):
     from conftest import load_student_module
 
-    from utils.data import split_indices
-
     from utils import data
+    from utils.data import split_indices
 
     module = load_student_module("fnn")
     _, val_idx = split_indices(10, 0.8, 0)

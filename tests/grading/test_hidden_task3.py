@@ -169,7 +169,8 @@ def test_hidden_3d_validation_of_a_dropout_model_in_eval_mode(trainer_module, tm
             if got == pytest.approx(per_batch, rel=1e-4) else
             "evaluation mode switches dropout off; the loss is the mean over all validation samples, as in 3c")
     assert got == pytest.approx(expected, rel=1e-5), (
-        f"a dropout model, validation batches of {val_batch_size}: expected validation_loss {expected:.4f}, got {got:.4f}."
+        f"a dropout model, validation batches of {val_batch_size}: expected validation_loss {expected:.4f}, "
+        f"got {got:.4f}."
         f"\nhint: {hint}")
     with torch.no_grad():
         right = float((Linear3()(val_x).argmax(dim=1) == val_y).float().mean()) * 100

@@ -24,7 +24,6 @@ from pathlib import Path
 from grader import cgroups, safe, sandbox, scratch
 from grader.data import folder as data_folder
 from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS
-
 from utils.internals.subtasks import ASSIGNMENT
 
 DATA_FOLDER = data_folder(ASSIGNMENT)  # relative to a repository; None: the assignment has no data
@@ -286,7 +285,7 @@ class Run:
         return None
 
 
-def run_once(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads, deadline, tail,
+def run_once(repo_run, repo, data_dir, remaining, get_expected, plugin_dir, limits, mode, threads, deadline, tail,
              hidden, uid):
     """Run pytest once on the tests ``remaining`` (None: all expected) in the scratch copy ``repo``; return its Run.
 
@@ -297,16 +296,16 @@ def run_once(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits,
     group = cgroups.make(limits) if staged else None
     box = scratch.Box(repo_run, repo) if staged else None
     try:
-        return _run_in(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads, deadline,
+        return _run_in(repo_run, repo, data_dir, remaining, get_expected, plugin_dir, limits, mode, threads, deadline,
                        tail, hidden, uid, group, box)
     finally:
         if group is not None:
             group.remove()
 
 
-def _run_in(repo_run, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads, deadline, tail,
+def _run_in(repo_run, repo, data_dir, remaining, get_expected, plugin_dir, limits, mode, threads, deadline, tail,
             hidden, uid, group, box):
-    command, cwd, inside, plugin_inside = sandbox.command_for(mode, repo, plugin_dir, limits, [], mnist, uid,
+    command, cwd, inside, plugin_inside = sandbox.command_for(mode, repo, plugin_dir, limits, [], data_dir, uid,
                                                               box, group)
     env, tmp = sandbox.environment(mode, repo, inside, plugin_inside, threads, uid, box)
     command += [*PYTEST_OPTIONS, "--basetemp", str(tmp / "pytest")]
@@ -452,11 +451,11 @@ def check_submission(files, release_dir, plugin_dir, get_expected, limits, mode,
         if time.monotonic() >= deadline:
             break
         uid = sandbox.run_uid()
-        run_dir, repo, mnist = fresh_copy(release_dir, files, work, mode, hidden_dir, uid)
+        run_dir, repo, data_dir = fresh_copy(release_dir, files, work, mode, hidden_dir, uid)
         try:
             if checked.runs:
                 tail.add(f"\n--- the checks go on with {len(remaining)} test(s) left ---\n".encode())
-            run = run_once(run_dir, repo, mnist, remaining, get_expected, plugin_dir, limits, mode, threads,
+            run = run_once(run_dir, repo, data_dir, remaining, get_expected, plugin_dir, limits, mode, threads,
                            deadline, tail, hidden_dir is not None, uid)
         finally:
             remove_tree(run_dir)

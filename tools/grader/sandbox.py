@@ -128,7 +128,7 @@ def can_unshare():
     return result.returncode == 0
 
 
-def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID, box=None):
+def bwrap_prefix(plugin_dir, scratch, limits, data_dir=None, uid=SANDBOX_UID, box=None):
     """The bubblewrap part of the command; ``scratch`` (the run's folder) appears as /grading/repo.
 
     ``box``: the run's own tmpfs (scratch.Box), made before bubblewrap starts: its repo, tmp and shm
@@ -166,8 +166,8 @@ def bwrap_prefix(plugin_dir, scratch, limits, mnist=None, uid=SANDBOX_UID, box=N
     command += ["--perms", "0755", "--dir", str(INSIDE)]
     if scratch is not None:
         command += ["--bind", str(scratch), str(INSIDE / "repo")]
-        if mnist is not None:
-            command += ["--ro-bind", str(mnist), str(INSIDE / "repo" / data_folder(ASSIGNMENT))]
+        if data_dir is not None:
+            command += ["--ro-bind", str(data_dir), str(INSIDE / "repo" / data_folder(ASSIGNMENT))]
     command += ["--ro-bind", str(plugin_dir), str(INSIDE / "plugin"), "--remount-ro", "/",
                 "--chdir", str(INSIDE / "repo") if scratch is not None else "/"]
     if root:
@@ -231,7 +231,7 @@ def describe(mode):
     return "NOT SANDBOXED (--no-sandbox): submissions ran as your user and could read and write your files"
 
 
-def command_for(mode, scratch_dir, plugin_dir, limits, pytest_args, mnist=None, uid=SANDBOX_UID, box=None,
+def command_for(mode, scratch_dir, plugin_dir, limits, pytest_args, data_dir=None, uid=SANDBOX_UID, box=None,
                 group=None):
     """(command, cwd, folder the scratch copy has inside, plugin folder inside) of one pytest run.
 
@@ -239,10 +239,10 @@ def command_for(mode, scratch_dir, plugin_dir, limits, pytest_args, mnist=None, 
     the command's first process before anything else runs."""
     python = python_inside() if mode == "bwrap" else sys.executable
     tail = [python, "-m", "pytest", *pytest_args]
-    stage = [] if box is None else box.stage_command(limits, uid, mode, group, plugin_dir, mnist,
+    stage = [] if box is None else box.stage_command(limits, uid, mode, group, plugin_dir, data_dir,
                                                       data_folder(ASSIGNMENT))
     if mode == "bwrap":
-        prefix = bwrap_prefix(plugin_dir, scratch_dir, limits, mnist, uid, box)
+        prefix = bwrap_prefix(plugin_dir, scratch_dir, limits, data_dir, uid, box)
         return stage + prefix + launcher(limits, python) + tail, "/", INSIDE / "repo", INSIDE / "plugin"
     prefix = []
     if mode == "container":

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS, CollectError
 from grader.data import folder as data_folder
+from grader.expected import HIDDEN_FOLDER, PYTEST_OPTIONS, CollectError
 from utils.internals.subtasks import ASSIGNMENT, STUDENT_FILES
 
 

@@ -56,8 +56,10 @@ def parse_args(argv=None, description=None):
     bonus.add_argument("--normalize", action="store_true", help="b: standardise the pixels (channel_mean_std)")
     bonus.add_argument("--batch-norm", action="store_true", help="b: batch norm in the hidden layers")
     bonus.add_argument("--init", choices=INIT_SCHEMES, default=None, help="c: initialise with make_initializer")
-    bonus.add_argument("--l1", type=float, default=0.0, metavar="STRENGTH", help="d: L1 penalty of regularization (e.g. 1e-5)")
-    bonus.add_argument("--l2", type=float, default=0.0, metavar="STRENGTH", help="d: L2 penalty of regularization (e.g. 1e-4)")
+    bonus.add_argument("--l1", type=float, default=0.0, metavar="STRENGTH",
+                       help="d: L1 penalty of regularization (e.g. 1e-5)")
+    bonus.add_argument("--l2", type=float, default=0.0, metavar="STRENGTH",
+                       help="d: L2 penalty of regularization (e.g. 1e-4)")
     bonus.add_argument("--weight-decay", type=float, default=0.0, help="d: Adam's weight_decay (e.g. 1e-4)")
     bonus.add_argument("--depth", type=int, default=2, help="f: hidden layers; other than 2 uses DeepFNN")
     bonus.add_argument("--dropout", type=float, default=0.0, help="f: dropout after each hidden layer (DeepFNN)")

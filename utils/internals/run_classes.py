@@ -13,8 +13,8 @@ import re
 
 import torch
 
-from utils.internals.run_names import MAX_DEPTH  # a record nested deeper is not one this course wrote
 from utils.internals.errors import RunError
+from utils.internals.run_names import MAX_DEPTH  # a record nested deeper is not one this course wrote
 
 __all__ = ["RECORD_FILE", "TRAIN_AGAIN", "WEIGHTS_FILE", "restore"]
 
