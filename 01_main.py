@@ -83,8 +83,8 @@ def plot_predictions(predict, images, labels, path=None, show=False, count=12):
     """
     fig = None
     # TODO 4d: fig: the first count images predicted with predict, shown as 28x28 pictures in two rows
-    #          (plotting.image_grid); each titled with its true label first, then the predicted one and
-    #          how sure the network is of it (e.g. "true 7 / pred 1 (62%)"); the title red where the
+    #          (plotting.image_grid); each titled with its true label, the predicted one and how sure
+    #          the network is of it (e.g. "true 7 / pred 1 (62%)"); the title red where the
     #          prediction is wrong and black where it is right (title_colors).
     raise NotImplementedError("TODO 4d")
     return plotting.finish(fig, path, show)
@@ -128,7 +128,7 @@ def main(argv=None):
     loader.show_sizes()
     loss_function = choose_loss_function()
     settings = training_settings(hidden_shape=args.hidden, learning_rate=args.lr)
-    # The bonus flags (--batch-norm, --l1, --depth, ...; see --help) switch on your bonus code.
+    # Bonus flags (--batch-norm, --l1, ...: see --help) add network_class, lr_scheduler, ... to the settings.
     settings = with_bonus_flags(args, FNN, settings, loader, DeepFNN, make_initializer, regularization, Augment)
     trainer = NetworkTrainer(settings["network_class"], loss_function, settings["optimizer"], settings["lr_scheduler"],
                              data_loader=loader, folder=args.runs_dir, device=args.device, seed=args.seed,

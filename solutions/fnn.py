@@ -68,10 +68,10 @@ class FNN(torch.nn.Module):
     def __init__(self, input_shape=784, hidden_shape=500, num_classes=10,
                  activation_func=torch.nn.ReLU, use_batch_norm=False):
         super().__init__()
-        # TODO 2b: the network's three layers, each made with _dense_layer and kept as an attribute of
-        #          self: a hidden layer from input_shape to hidden_shape, a second one
-        #          _dense_layer(hidden_shape, hidden_shape, activation_func), and the output layer, to
-        #          num_classes scores without an activation.
+        # TODO 2b: the network's three layers, each made with _dense_layer and kept in self (as
+        #          attributes, or in a torch.nn.Sequential): a hidden layer from input_shape to
+        #          hidden_shape, a second one _dense_layer(hidden_shape, hidden_shape, activation_func),
+        #          and the output layer, to num_classes scores without an activation.
         ### BEGIN SOLUTION
         self.hidden1 = _dense_layer(input_shape, hidden_shape, activation_func)
         self.hidden2 = _dense_layer(hidden_shape, hidden_shape, activation_func)
@@ -80,8 +80,8 @@ class FNN(torch.nn.Module):
 
         # Bonus b: batch normalisation --------------------------------------------------------
         if use_batch_norm:
-            # TODO bonus_b: build your two hidden layers of 2b again (the same attributes), now with batch
-            #               normalisation switched on.
+            # TODO bonus_b: build your two hidden layers of 2b again, kept where 2b keeps them, now with
+            #               batch normalisation switched on.
             ### BEGIN SOLUTION
             self.hidden1 = _dense_layer(input_shape, hidden_shape, activation_func, batch_normalize=True)
             self.hidden2 = _dense_layer(hidden_shape, hidden_shape, activation_func, batch_normalize=True)

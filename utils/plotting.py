@@ -17,6 +17,7 @@ if not (sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.e
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import torch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from utils.data import IMAGE_SIDE  # noqa: E402
 
@@ -116,6 +117,7 @@ def training_curves(histories, title=None, test_result=None):
                 ax.plot([history[-1]["epoch"]], [test_result[metric]], "*", color=f"C{index}", markersize=12,
                         label=f"{name} test: {test_result[metric]:.4g}".strip())
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

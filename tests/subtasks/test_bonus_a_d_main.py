@@ -26,11 +26,11 @@ def test_sum_correct_preds_counts_the_argmax_hits(main_module):
                   "compare the predicted class of each row with target, then count the hits"),
                  (RuntimeError, "must match the size of tensor",
                   "take the argmax over the classes of each row (dim=1): one predicted class per image")):
-        got = int(main_module.sum_correct_preds(predicted, target))
+        got = float(main_module.sum_correct_preds(predicted, target))
     assert got == 2, (f"rows 1 and 2 have their highest score at the target: expected 2, got {got}.\n"
                       "hint: the class with the highest score per row (argmax over dim=1) compared with target, "
                       "then counted (a count, not a mean)")
-    one = int(main_module.sum_correct_preds(predicted[:1], target[:1]))
+    one = float(main_module.sum_correct_preds(predicted[:1], target[:1]))
     assert one == 1, f"a batch of one right prediction: expected 1, got {one}"
 
 
@@ -66,7 +66,11 @@ def test_the_penalty_follows_its_formula(main_module):
             expected = strength * sum(float(term(w).sum()) for w in weights)
             got = float(_penalty(main_module, model, **strengths))
             with_others = expected + strength * sum(float(term(p).sum()) for p in others)
-            if got == pytest.approx(with_others, rel=1e-5):
+            with_bn_weight = expected + strength * float(term(model[1].weight).sum())
+            if got == pytest.approx(with_bn_weight, rel=1e-5):
+                hint = ("batch norm's weight is named 'weight' but is not a weight matrix: pick the parameters "
+                        "by their number of dimensions, not by name")
+            elif got == pytest.approx(with_others, rel=1e-5):
                 hint = "leave the biases and batch norm's parameters out: only parameters with two or more dimensions"
             elif got == pytest.approx(expected / strength, rel=1e-5):
                 hint = "multiply each sum by its strength"

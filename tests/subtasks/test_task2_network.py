@@ -146,7 +146,7 @@ def test_forward_maps_a_batch_to_one_score_per_class(fnn):
     expected = last(torch.relu(second(torch.relu(first(x)))))
     close = lambda a, b: torch.allclose(a, b, atol=1e-6)  # noqa: E731
     if close(output, torch.softmax(expected, dim=1)):
-        hint = "no softmax in forward: return the raw scores; CrossEntropyLoss applies the softmax itself"
+        hint = "no softmax in forward: return the raw scores; the loss of task 4 turns them into probabilities"
     elif close(output, torch.log_softmax(expected, dim=1)):
         hint = "no log_softmax in forward: return the raw scores; CrossEntropyLoss applies it itself"
     elif close(output, torch.relu(expected)):
