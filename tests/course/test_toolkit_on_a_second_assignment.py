@@ -75,8 +75,6 @@ def test_the_mutation_check_kills_every_mutant(tiny):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="tools/grade.py still takes its data from data/MNIST/raw; "
-                                        "the grader reading [data] from assignment.toml switches this on")
 def test_sandboxed_grading_gives_a_blank_nothing_and_a_solved_one_full_points(tiny, tmp_path):
     submissions = tmp_path / "submissions"
     (submissions / "blank").mkdir(parents=True)
