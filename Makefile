@@ -33,6 +33,13 @@ mutants: $(INSTALLED)  ## mutation check: every realistic mistake must fail its 
 templates: $(INSTALLED)  ## regenerate the templates from solutions/
 	$(PY) tools/make_templates.py
 
+.PHONY: subtask
+subtask: $(INSTALLED)  ## stubs of a new subtask: make subtask TAG=1e FILE=fnn.py FUNCTION=f TITLE="..." [NEEDS=1a POINTS=2]
+	@test -n "$(TAG)" -a -n "$(FILE)" -a -n "$(FUNCTION)" -a -n "$(TITLE)" || \
+	  { echo 'usage: make subtask TAG=1e FILE=fnn.py FUNCTION=name TITLE="a few words" [NEEDS=1a,1b POINTS=2]'; exit 2; }
+	$(PY) tools/new_subtask.py --tag "$(TAG)" --file "$(FILE)" --function "$(FUNCTION)" --title "$(TITLE)" \
+	  $(if $(NEEDS),--needs "$(NEEDS)") $(if $(POINTS),--points "$(POINTS)")
+
 bench: $(INSTALLED)  ## training speed: sheet pipeline vs this repository vs the bare floor
 	$(PY) benchmarks/bench_training.py $(ARGS)
 
