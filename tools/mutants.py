@@ -24,13 +24,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))
@@ -38,7 +34,7 @@ from course_root import ASSIGNMENT, ROOT  # noqa: E402
 
 REPO_ROOT = ROOT
 
-from fences import fences  # noqa: E402
+from fence_edits import HIDDEN_TESTS, apply, run_checks, snippet_problems  # noqa: E402, F401 - apply: for callers
 from make_templates import scratch_repository  # noqa: E402
 
 
@@ -63,7 +59,6 @@ BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}
 
 MIN_CORE, MIN_BONUS = 5, 3
 KILLED, SURVIVED, TIMED_OUT = "killed", "SURVIVED", "timed out"  # the outcomes of one mutant
-PUBLIC_TESTS, HIDDEN_TESTS = "tests/subtasks", "tests/grading"
 
 
 class Outcome(str):
@@ -87,38 +82,6 @@ def kills(tests, tag):
     return tuple(verdicts)
 
 
-# ---------------------------------------------------------------------------------------------
-# Fences
-
-
-def fence_spans(text, tag, path="<solution>"):
-    """(start, end) character offsets of the bodies of the fences of ``tag`` in ``text``."""
-    offsets = [0]
-    for line in text.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(line))
-    return [(offsets[fence.start + 1], offsets[fence.end]) for fence in fences(text, path) if fence.tag == tag]
-
-
-def locate(mutant, text):
-    """The offset of ``mutant.old`` inside a fence of its tag; it must occur there exactly once."""
-    hits = []
-    for start, end in fence_spans(text, mutant.tag, mutant.file):
-        position = text.find(mutant.old, start, end)
-        while position != -1:
-            if position + len(mutant.old) <= end:
-                hits.append(position)
-            position = text.find(mutant.old, position + 1, end)
-    if len(hits) != 1:
-        raise ValueError(f"{mutant.label}: the old snippet occurs {len(hits)} times in the fences of "
-                         f"TODO {mutant.tag} in solutions/{mutant.file} (must be once):\n{mutant.old}")
-    return hits[0]
-
-
-def apply(mutant, text):
-    position = locate(mutant, text)
-    return text[:position] + mutant.new + text[position + len(mutant.old):]
-
-
 def check_table(solutions=REPO_ROOT / "solutions"):
     """Problems of the table: too few mutants for a subtask, snippets not found once in their fence."""
     problems = []
@@ -127,54 +90,21 @@ def check_table(solutions=REPO_ROOT / "solutions"):
         needed = MIN_BONUS if subtask.is_bonus else MIN_CORE
         if count < needed:
             problems.append(f"{subtask.tag}: {count} mutants, needs at least {needed}")
-    for mutant in MUTANTS:
-        if mutant.tag not in BY_TAG:
-            problems.append(f"{mutant.label}: unknown subtask")
-            continue
-        try:
-            text = (solutions / mutant.file).read_text()
-            if apply(mutant, text) == text:
-                problems.append(f"{mutant.label}: changes nothing")
-        except (OSError, ValueError) as error:
-            problems.append(str(error))
-    return problems
-
-
-# ---------------------------------------------------------------------------------------------
-# Running
+    return problems + snippet_problems(MUTANTS, solutions)
 
 
 def run_mutant(mutant, repo, timeout=300):
     """(outcome: KILLED, SURVIVED or TIMED_OUT, an ``Outcome`` that says which checks killed it;
     what the student would read; seconds)."""
-    path = repo / "solutions" / mutant.file
-    original = path.read_text()
-    record = repo / "outcomes.json"
-    record.unlink(missing_ok=True)
-    started = time.monotonic()
-    try:
-        path.write_text(apply(mutant, original))
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1")
-        folders = [folder for folder in (PUBLIC_TESTS, HIDDEN_TESTS) if (repo / folder).is_dir()] or [PUBLIC_TESTS]
-        try:
-            result = subprocess.run(
-                [sys.executable, "-m", "pytest", *folders, "-m", BY_TAG[mutant.tag].marker, "-q",
-                 "-p", "no:randomly", "--record-outcomes", str(record)],
-                cwd=repo, capture_output=True, text=True, env=env, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return (Outcome(TIMED_OUT), f"(its tests were still running after {timeout} s)",
-                    time.monotonic() - started)
-    finally:
-        path.write_text(original)
-    seconds = time.monotonic() - started
-    if not record.exists():
-        return Outcome(SURVIVED), "(no outcomes recorded) " + (result.stdout + result.stderr).strip()[-300:], seconds
-    recorded = json.loads(record.read_text())
-    row = recorded["subtasks"].get(mutant.tag, {"status": "no tests ran", "detail": ""})
-    detail = row["detail"].strip()
-    public, hidden = kills(recorded["tests"], mutant.tag)
+    checked = run_checks(mutant, repo, timeout)
+    if checked.timed_out:
+        return Outcome(TIMED_OUT), checked.output, checked.seconds
+    if checked.record is None:
+        return Outcome(SURVIVED), "(no outcomes recorded) " + checked.output.strip()[-300:], checked.seconds
+    row = checked.record["subtasks"].get(mutant.tag, {"status": "no tests ran", "detail": ""})
+    public, hidden = kills(checked.record["tests"], mutant.tag)
     outcome = Outcome(SURVIVED if row["status"] == "done" else KILLED, public, hidden)
-    return outcome, f"[{row['status']}] {detail}", seconds
+    return outcome, f"[{row['status']}] {row['detail'].strip()}", checked.seconds
 
 
 def choose(only=None, sample=None, seed=0):

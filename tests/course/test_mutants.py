@@ -63,7 +63,7 @@ def test_a_mutant_whose_tests_hang_is_timed_out_not_killed(tmp_path, monkeypatch
     def hangs(command, timeout, **kwargs):
         raise subprocess.TimeoutExpired(command, timeout)
 
-    monkeypatch.setattr(mutants.subprocess, "run", hangs)
+    monkeypatch.setattr(subprocess, "run", hangs)
     outcome, message, _ = mutants.run_mutant(mutant, tmp_path, timeout=7)
     assert outcome == mutants.TIMED_OUT and "7 s" in message
     assert solution.read_text() == original, "the solution is restored"
@@ -123,7 +123,7 @@ def test_a_mutants_outcome_says_which_checks_failed_it(tmp_path, monkeypatch):
                                                                                 "detail": "hidden says no"}}}))
         return subprocess.CompletedProcess(command, 1, "", "")
 
-    monkeypatch.setattr(mutants.subprocess, "run", records)
+    monkeypatch.setattr(subprocess, "run", records)
     outcome, message, _ = mutants.run_mutant(mutant, tmp_path)
     assert outcome == mutants.KILLED and (outcome.public, outcome.hidden) == (False, True)
     assert "hidden says no" in message
