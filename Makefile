@@ -30,6 +30,10 @@ attacks: $(INSTALLED)  ## hostile and honest submissions of every shape, graded 
 mutants: $(INSTALLED)  ## mutation check: every realistic mistake must fail its own subtask (make mutants ARGS="--only 3c")
 	OMP_NUM_THREADS=1 $(PY) tools/mutants.py $(ARGS)
 
+.PHONY: variants
+variants: $(INSTALLED)  ## variant check: every correct solution in another style must pass its subtask (make variants ARGS="--only 3d")
+	OMP_NUM_THREADS=1 $(PY) tools/variants.py $(ARGS)
+
 templates: $(INSTALLED)  ## regenerate the templates from solutions/
 	$(PY) tools/make_templates.py
 
