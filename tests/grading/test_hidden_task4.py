@@ -4,7 +4,7 @@ import hidden_support  # noqa: F401 - puts tests/subtasks on sys.path first
 import pytest
 import torch
 from hints import explain
-from test_task4_main import HINTS, _fake_predictor, _same_colour, _true_and_predicted  # noqa: F401 - HINTS: the same
+from test_task4_main import HINTS, _fake_predictor, _reads_as, _true_and_predicted  # noqa: F401 - HINTS: the same
 
 
 @pytest.mark.task4a
@@ -127,7 +127,7 @@ def test_hidden_4d_other_counts_fill_two_rows(main_module, count):
                 f"image {position + 1} of {count}: expected true {truth} and predicted {guess}, got "
                 f"{ax.get_title()!r}.\nhint: the true label first, then the prediction of the same image")
             wanted = "black" if truth == guess else "red"
-            assert _same_colour(ax.title.get_color(), wanted), (
+            assert _reads_as(ax.title.get_color(), wanted), (
                 f"image {position + 1} ({'right' if truth == guess else 'wrong'}): expected a {wanted} title, got "
                 f"{ax.title.get_color()!r}.\nhint: red where the prediction is wrong, black where it is right")
     finally:
