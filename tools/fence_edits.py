@@ -11,6 +11,7 @@ its replacements as ``(tag, old, new)`` triples, applied in order; otherwise its
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,18 +20,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# Appended, not put first: imported from the tests, these tools must not change which
-# implementation (solutions/ or the templates) the tests see.
-for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
-    if _folder not in sys.path:
-        sys.path.append(_folder)
-
+sys.path.append(str(Path(__file__).resolve().parent))
+from course_root import ASSIGNMENT, ROOT, SUBTASKS  # noqa: E402
 from fences import fences  # noqa: E402
 
-from utils.internals.subtasks import BY_TAG  # noqa: E402
+BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}
+PUBLIC_TESTS = ASSIGNMENT.settings.get("public_checks", "tests/subtasks")
+HIDDEN_TESTS = ASSIGNMENT.settings.get("hidden_checks", "tests/grading")
 
-PUBLIC_TESTS, HIDDEN_TESTS = "tests/subtasks", "tests/grading"
+
+def load_table(key):
+    """The module ``assignment.toml`` names under ``key`` (``mutants``, ``variants``), loaded from its file."""
+    path = ASSIGNMENT.path(key)
+    spec = importlib.util.spec_from_file_location(f"{key}_table", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
 
 
 def edits(change):
@@ -74,7 +80,7 @@ def apply(change, text):
     return text
 
 
-def snippet_problems(changes, solutions=REPO_ROOT / "solutions"):
+def snippet_problems(changes, solutions=ROOT / "solutions"):
     """Problems of a table of changes: an unknown subtask, a snippet not found once in its fence,
     a change that changes nothing."""
     problems = []

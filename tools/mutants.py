@@ -30,25 +30,12 @@ import tempfile
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))
-from course_root import ASSIGNMENT, ROOT  # noqa: E402
+from course_root import ROOT  # noqa: E402
 
 REPO_ROOT = ROOT
 
-from fence_edits import HIDDEN_TESTS, apply, run_checks, snippet_problems  # noqa: E402, F401 - apply: for callers
+from fence_edits import HIDDEN_TESTS, apply, load_table, run_checks, snippet_problems  # noqa: E402, F401 - apply: for callers
 from make_templates import scratch_repository  # noqa: E402
-
-
-def load_table(key):
-    """The module ``assignment.toml`` names under ``key`` (``mutants``), loaded from its file."""
-    import importlib.util
-
-    path = ASSIGNMENT.path(key)
-    spec = importlib.util.spec_from_file_location(f"{key}_table", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
 
 _TABLE = load_table("mutants")
 MUTANTS, Mutant = _TABLE.MUTANTS, _TABLE.Mutant  # Mutant: for callers that build one

@@ -7,8 +7,8 @@ to a scratch copy of ``solutions/``, runs the public (``tests/subtasks/``) and h
 (``tests/grading/``) tests of the subtasks it edits there, in solution mode, and requires every
 one of them to pass (the variant is accepted). A rejected variant is a check that judges
 spelling rather than behaviour: the report names each test that failed and the first line of
-what it said. The table of variants is ``tools/variant_table.py``; the engine is
-``tools/fence_edits.py``, shared with the mutation check.
+what it said. The table of variants is the file ``assignment.toml`` names (``variants``); the
+engine is ``tools/fence_edits.py``, shared with the mutation check.
 
 Usage::
 
@@ -26,24 +26,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# Appended, not put first: imported from the tests, these tools must not change which
-# implementation (solutions/ or the templates) the tests see.
-for _folder in (str(REPO_ROOT), str(REPO_ROOT / "tools")):
-    if _folder not in sys.path:
-        sys.path.append(_folder)
-
-from fence_edits import apply, run_checks, snippet_problems, tags  # noqa: E402, F401 - apply: for callers
+sys.path.append(str(Path(__file__).resolve().parent))
+from course_root import ROOT, SUBTASKS  # noqa: E402
+from fence_edits import BY_TAG, apply, load_table, run_checks, snippet_problems, tags  # noqa: E402, F401 - apply
 from make_templates import scratch_repository  # noqa: E402
-from variant_table import VARIANTS, Variant  # noqa: E402, F401 - Variant: for callers that build one
 
-from utils.internals.subtasks import BY_TAG, SUBTASKS  # noqa: E402
+_TABLE = load_table("variants")
+VARIANTS, Variant = _TABLE.VARIANTS, _TABLE.Variant  # Variant: for callers that build one
 
 MIN_CORE, MIN_BONUS = 2, 1
 ACCEPTED, REJECTED = "accepted", "REJECTED"
 
 
-def check_table(solutions=REPO_ROOT / "solutions"):
+def check_table(solutions=ROOT / "solutions"):
     """Problems of the table: too few variants for a core subtask, snippets not found once in their fence."""
     problems = []
     for subtask in SUBTASKS:

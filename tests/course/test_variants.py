@@ -1,4 +1,4 @@
-"""The variant check (tools/variants.py, its table tools/variant_table.py): the table is complete,
+"""The variant check (tools/variants.py, its table tests/course/variant_table.py): the table is complete,
 a rejected variant fails the check and names its tests, and a sample of variants is accepted.
 
 The whole check (`make variants`) runs every variant; here a small fixed sample of quick ones

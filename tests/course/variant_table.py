@@ -1,6 +1,6 @@
 """The variants of the variant check (``tools/variants.py``): correct solutions in other styles.
 
-The mirror of ``tools/mutant_table.py``. Each variant replaces a snippet that occurs exactly once
+The mirror of ``tests/course/mutant_table.py``. Each variant replaces a snippet that occurs exactly once
 inside the fences of its subtask's TODO in ``solutions/<file>`` with another correct way to
 write it: an idiom a student would reach for, the sheet's own wording, the course's older
 style. The subtask's public and hidden checks must all pass it; a variant they reject is a check
