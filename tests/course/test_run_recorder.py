@@ -5,7 +5,7 @@ import json
 import torch
 from tiny_data import Linear2, make_data, make_loader
 
-from utils.internals.run_recorder import LOADER_ATTRIBUTES, RunRecorder, loader_settings
+from utils.internals.run_recorder import RunRecorder, loader_settings
 from utils.network_trainer import NetworkTrainer
 
 
@@ -36,11 +36,14 @@ def test_a_loader_with_settings_describes_itself_in_the_run_record_and_name(tmp_
     assert json.loads((large / "run.json").read_text())["data"]["crop"] == 24
 
 
-def test_a_loader_without_settings_is_described_by_the_course_attributes():
+def test_a_loader_without_settings_is_described_by_its_simple_public_attributes():
     class Plain:
-        batch_size, seed = 32, 7
+        batch_size, seed, sizes, _cache = 32, 7, (28, 28), [1]
 
-    assert loader_settings(Plain()) == {key: getattr(Plain, key, None) for key in LOADER_ATTRIBUTES}
+        def __call__(self, split):
+            return []
+
+    assert loader_settings(Plain()) == {"batch_size": 32, "seed": 7, "sizes": (28, 28)}
 
 
 def test_the_course_loader_describes_itself_with_settings(mnist_loader):

@@ -93,7 +93,8 @@ def check_flat_batch(x, input_shape):
     """A batch of flattened images, shape ``(batch, input_shape)``, for a fully connected network."""
     shape = tuple(getattr(x, "shape", ()))
     if len(shape) != 2 or shape[1] != input_shape:
-        hint = " (images of 28x28: flatten them to 784, as DataLoaderFNN's transform does)" if len(shape) > 2 else ""
+        hint = (f" (flatten each image into one vector of {input_shape}, as the data loader's transform does)"
+                if len(shape) > 2 else "")
         raise ArgumentError(f"a fully connected network takes batches of shape (batch, {input_shape}), "
                             f"got {shape}{hint}.")
 

@@ -25,17 +25,24 @@ from utils.internals.run_names import run_name
 # A loss this large, or this many times the best one so far, is a diverged run, not a bad epoch.
 EXPLODED_LOSS = 1e6
 EXPLODED_FACTOR = 1e3
-# What a loader without a settings() method is asked for (the course's DataLoaderFNN has one).
-LOADER_ATTRIBUTES = ("train_val_ratio", "batch_size", "seed", "mean_std", "augment")
+SIMPLE = (int, float, str, bool, type(None))
 
 
 def loader_settings(data_loader):
     """What a data loader contributes to a run's identity: ``data_loader.settings()`` where it has
-    one (any loader can describe itself so), else the attributes of ``LOADER_ATTRIBUTES``."""
+    one (any loader can describe itself so), else its public attributes of simple values."""
     settings = getattr(data_loader, "settings", None)
     if callable(settings):
         return dict(settings())
-    return {key: getattr(data_loader, key, None) for key in LOADER_ATTRIBUTES}
+    found = {}
+    for key in dir(data_loader):
+        if key.startswith("_"):
+            continue
+        value = getattr(data_loader, key, None)
+        sequence = isinstance(value, (list, tuple)) and all(isinstance(item, SIMPLE) for item in value)
+        if isinstance(value, SIMPLE) or sequence:
+            found[key] = value
+    return found
 
 
 def _nonfinite_batches(data_loader):
