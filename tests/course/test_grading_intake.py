@@ -276,7 +276,37 @@ class FNN(torch.nn.Module):
 
 if __name__ == "__main__":
     print(FNN(), list(FNN().modules()), FNN.__doc__, __file__)
+    print(f"true {1} / pred {2} ({0.5:.0%})", "{} of {}".format(1, 2), " / ")
+    import sys
+    sys.exit(0)
 '''
+
+
+# The second attacker's routes: a module under another name, a course module's import, a match pattern, a
+# string annotation, loads whose options are hidden, a replaced library function, format fields, odd paths.
+SECOND_ROUND = {
+    "alias": ("import sys\n_s = sys\n_s._getframe(0).f_builtins['exec']('x = 1')\n", "sys used as a value"),
+    "course import": ("from fnn import sys as _s\nm = _s.modules\n", "from fnn import sys"),
+    "match": ("import sys\nmatch sys:\n    case object(modules=m):\n        pass\n", "sys used as a value"),
+    "match dunder": ("def f():\n    pass\nmatch f:\n    case object(__globals__=g):\n        pass\n", "__globals__"),
+    "annotation": ("import typing\ndef f(x: 'exec(P)'):\n    pass\ntyping.get_type_hints(f)\n", "annotation"),
+    "hidden kwargs": ("import numpy as np\nnp.load('f', **{'allow_pickle': True})\n", "load(**...)"),
+    "computed flag": ("import torch\ntorch.load('f', weights_only=bool(0))\n", "without weights_only=True"),
+    "library patched": ("import torch\ntorch.allclose = lambda *a, **k: True\n", "torch.allclose assigned"),
+    "format field": ("x = '{0.__init__.__globals__}'.format(f)\n", "format field"),
+    "path with a newline": ("p = '/proc/self/fd\\n'\n", "path outside"),
+    "tuple": ("import sys\nm = [sys][0].modules\n", "sys used as a value"),
+    "walrus": ("import os\nif (o := os):\n    pass\n", "os used as a value"),
+    "lambda default": ("import sys\nf = lambda s=sys: s\n", "sys used as a value"),
+    "code in a string": ("P = '''\nimport pytest\npytest.x = 1\n'''\n", "code in a string"),
+}
+
+
+@pytest.mark.parametrize("name", SECOND_ROUND)
+def test_each_route_of_the_second_attacker_is_flagged(name):
+    code, found = SECOND_ROUND[name]
+    flags = scan.scan_files({"fnn.py": code.encode()})
+    assert any(found in flag for flag in flags), flags
 
 
 def test_honest_code_is_not_flagged():

@@ -81,6 +81,8 @@ def gradescope_results(graded, hidden_visibility="after_published"):
 
 
 def _cell(text):
+    """Submission text as one Markdown table cell: no HTML of its own, no column break."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
@@ -88,16 +90,16 @@ def feedback_markdown(graded):
     core = sum(subtask.points for subtask in SUBTASKS if not subtask.is_bonus)
     bonus = sum(subtask.points for subtask in SUBTASKS if subtask.is_bonus)
     got_core = sum(graded.points(subtask) for subtask in SUBTASKS if not subtask.is_bonus)
-    lines = [f"# Feedback: {graded.name}", "",
+    lines = [f"# Feedback: {_cell(graded.name)}", "",
              f"**{graded.total:g} points**: {got_core:g} of {core:g} for tasks 1-4, "
              f"{graded.total - got_core:g} of {bonus:g} for the bonus tasks.", ""]
     if graded.status in ("unreadable", "refused", "grader error"):
-        lines += [f"**Not graded ({graded.note}).**", ""]
+        lines += [f"**Not graded ({_cell(graded.note)}).**", ""]
     elif graded.status != "ok":
-        lines += [f"**Some checks were stopped ({graded.note}).** Each stopped check fails only its own "
+        lines += [f"**Some checks were stopped ({_cell(graded.note)}).** Each stopped check fails only its own "
                   "subtask; the other subtasks were checked as usual.", ""]
     elif graded.note:
-        lines += [f"Note: {graded.note}.", ""]
+        lines += [f"Note: {_cell(graded.note)}.", ""]
     if any(row.get("hidden") for row in graded.subtasks.values()):
         lines += ["Grading adds checks you do not see to some subtasks: where your public checks pass but those "
                   "do not, the table says so.", ""]

@@ -68,9 +68,18 @@ WHY = {  # what the modules most often reached for would give a student file
     "conftest": "the tests' conftest", "progress_report": "the grader's report",
     "grading_plugin": "the grader's plugin",
 }
+# Frames and code objects: a way to the builtins, the tests' locals and every module.
+FRAME_ATTRIBUTES = {"_getframe", "f_builtins", "f_globals", "f_locals", "f_back", "f_code", "gi_frame", "cr_frame",
+                    "ag_frame", "tb_frame", "tb_next", "co_code", "get_type_hints", "ForwardRef", "_eval_type",
+                    "format_map", "vformat"}
+# Loaders that may unpickle: only with a literal weights_only=True (torch) / without allow_pickle=True (numpy).
+LOADS = {"load", "loads", "load_state_dict_from_url"}
 STRINGS = ("/proc", "/dev/", "/sys/", "solutions", "grading_plugin", "progress_report", "conftest", "_pytest",
            "/etc/", "/root", "/home")
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]")
+ABSOLUTE = re.compile(r"\s*/[\w.~-]")  # "/etc/x", " /proc": a path; " / pred " is not one
+FORMAT_REACH = re.compile(r"\{[^{}]*(\.|\[)[^{}]*(__|\bf_|\bgi_|\bmodules\b)")  # "{0.__init__.__globals__}"
+CODE_IN_STRING = re.compile(r"^[ \t]*(import|from)[ \t]+[\w.]+|^[ \t]*def[ \t]+\w+[ \t]*\(", re.M)
 
 
 def _dunder(name):
@@ -83,8 +92,9 @@ def _why(module):
 
 def _flag_string(text):
     if any(marker in text for marker in STRINGS):
-        return "a path outside its folder" if text.startswith("/") else "a name of the grader"
-    if text.startswith("/") and len(text) > 1 or text.startswith("~") or "../" in text or text == "..":
+        return "a path outside its folder" if text.lstrip().startswith("/") else "a name of the grader"
+    stripped = text.strip()
+    if ABSOLUTE.match(text) or stripped.startswith("~") or "../" in text or stripped == "..":
         return "a path outside its folder"
     return None
 
@@ -161,7 +171,7 @@ class _Scan:
                 self.add(node, f"from {module} import *")
             elif module in MODULE_PARTS and alias.name not in MODULE_PARTS[module]:
                 self.add(node, f"from {module} import {alias.name}")
-            elif alias.name in THROUGH_ATTRIBUTES and top not in COURSE_MODULES:
+            elif alias.name in THROUGH_ATTRIBUTES and (top not in COURSE_MODULES or alias.name in MODULE_PARTS):
                 self.add(node, f"from {module} import {alias.name}: the {alias.name} module through another one")
             elif alias.name in BANNED_ATTRIBUTES or (alias.name.startswith("_") and top not in COURSE_MODULES):
                 self.add(node, f"from {module} import {alias.name}")
@@ -185,6 +195,10 @@ class _Scan:
             self.add(node, f".{name}: the {name} module through another one")
         elif name in BANNED_ATTRIBUTES and not store:
             self.add(node, f".{name}")
+        elif name in FRAME_ATTRIBUTES:
+            self.add(node, f".{name}: frames, code or evaluated names")
+        elif store and module is not None and module.split(".")[0] not in COURSE_MODULES:
+            self.add(node, f"{root}.{name} assigned: replaces part of a library the checks use")
         elif module is not None and depth == 0 and name.startswith("_") and module.split(".")[0] not in COURSE_MODULES:
             self.add(node, f"{root}.{name}: a private part of {module}")
         elif name == "modules" and id(node) not in self.called and not store:
@@ -194,6 +208,12 @@ class _Scan:
         self.attribute(node, node.value, node.attr, store=not isinstance(node.ctx, ast.Load))
 
     def visit_Name(self, node):
+        module = self.modules.get(node.id)
+        if (module in MODULE_PARTS and isinstance(node.ctx, ast.Load) and id(node) not in self.chained
+                and id(node) not in self.called):
+            self.add(node, f"{node.id} used as a value (only {module}.<part> is read)")
+        if node.id in FRAME_ATTRIBUTES:
+            self.add(node, f"{node.id}: frames, code or evaluated names")
         if _dunder(node.id):
             allowed = ALLOWED_DUNDER_NAMES if isinstance(node.ctx, ast.Load) else ALLOWED_DUNDER_STORES
             if node.id not in allowed:
@@ -202,6 +222,7 @@ class _Scan:
             self.add(node, f"{node.id} used as a value")
 
     def visit_Call(self, node):
+        self.loads(node)
         function = node.func
         if isinstance(function, ast.Name) and function.id in BANNED_CALLS:
             self.add(node, f"{function.id}()")
@@ -219,11 +240,67 @@ class _Scan:
             if (keyword.arg, value) in (("weights_only", False), ("allow_pickle", True)):
                 self.add(node, f"{keyword.arg}={keyword.value.value}: a load that unpickles (runs code)")
 
+    def visit_MatchClass(self, node):
+        for name in node.kwd_attrs:  # case C(name=...) reads the attribute name
+            self.attribute(node, node.cls, name, via="case")
+
+    def visit_MatchAs(self, node):
+        pass
+
+    def annotation(self, node):
+        """A string annotation is code for typing.get_type_hints: only names, dots and subscripts may be in it."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value, mode="eval")
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self.add(node, "a string annotation that is not a type")
+                return
+            allowed = (ast.Expression, ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.Load, ast.Constant,
+                       ast.BinOp, ast.BitOr, ast.List)
+            if not all(isinstance(part, allowed) for part in ast.walk(parsed)):
+                self.add(node, "a string annotation holding code")
+
+    def visit_arg(self, node):
+        if node.annotation is not None:
+            self.annotation(node.annotation)
+
+    def visit_FunctionDef(self, node):
+        if node.returns is not None:
+            self.annotation(node.returns)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_AnnAssign(self, node):
+        self.annotation(node.annotation)
+
+    def loads(self, node):
+        """A loader call that could unpickle: torch needs a literal weights_only=True; numpy no allow_pickle."""
+        function = node.func
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", None)
+        if name not in LOADS:
+            return
+        keywords = {keyword.arg: keyword.value for keyword in node.keywords}
+        if None in keywords:
+            self.add(node, f"{name}(**...): a load whose options cannot be read (it may unpickle)")
+            return
+        dotted = (self.dotted(function) or "") if isinstance(function, ast.Attribute) else self.modules.get(name, "")
+        weights_only = keywords.get("weights_only")
+        if dotted.startswith("torch.") and not (isinstance(weights_only, ast.Constant) and weights_only.value is True):
+            self.add(node, f"{dotted}() without weights_only=True: a load that unpickles (runs code)")
+        pickle = keywords.get("allow_pickle")
+        if pickle is not None and not (isinstance(pickle, ast.Constant) and pickle.value is False):
+            self.add(node, f"{name}(allow_pickle=...): a load that unpickles (runs code)")
+
     def visit_Constant(self, node):
-        if isinstance(node.value, str) and "\n" not in node.value:
-            what = _flag_string(node.value)
-            if what:
-                self.add(node, f"{what}: {node.value[:60]!r}")
+        if not isinstance(node.value, str):
+            return
+        what = _flag_string(node.value)
+        if what:
+            self.add(node, f"{what}: {node.value[:60]!r}")
+        if FORMAT_REACH.search(node.value):
+            self.add(node, "a format field that reaches into attributes: " + repr(node.value[:60]))
+        if "\n" in node.value and CODE_IN_STRING.search(node.value):
+            self.add(node, "Python code in a string")
 
 
 def read_source(data):
