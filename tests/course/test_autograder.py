@@ -356,13 +356,19 @@ def test_a_tampering_submission_gets_no_more_than_the_same_honest_work(stand_in,
     (submission / "tests" / "subtasks").mkdir(parents=True)
     (submission / "tests" / "subtasks" / "test_task1_data.py").write_text("def test_fine():\n    pass\n")
     grader_before = {path: path.read_bytes() for path in (stand_in / "source" / "grader").rglob("*.py")}
+    # The attack runs: outside any sandbox, on a stand-in of its own, it reports (else this test checks nothing).
+    trial_root, trial_report = tmp_path / "trial-root", tmp_path / "trial-report.txt"
+    (trial_root / "results").mkdir(parents=True)
+    subprocess.run([sys.executable, "-c", ATTACK.format(root=str(trial_root), report=str(trial_report))],
+                   capture_output=True, timeout=60, check=False)
+    assert trial_report.read_text().startswith("ran"), "the attack does not run: the test checks nothing"
     log = []
     try:
         data = run_autograder(stand_in, submission, log=log)
+        # In a sandbox with a /tmp of its own the report never reaches this /tmp: that is the point.
         reached = report.read_text() if report.exists() else ""
     finally:
         report.unlink(missing_ok=True)
-    assert reached.startswith("ran"), "the attack did not run: the test checks nothing"
     assert data["score"] <= blank_graded["score"] == 0
     assert "999" not in json.dumps(data) and "all done" not in data["output"]
     assert data["tests"] and all(test["score"] == 0 for test in data["tests"])
