@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -83,13 +84,26 @@ def check_stub(tag, title, file, function):
             f"def test_{tag}_{function.replace('.', '_')}():\n{call}")
 
 
-def hidden_stub(tag, title):
-    """``test_hidden_<tag>.py``: one hidden check, to be written."""
-    return (f'"""Hidden checks of {tag} ({title}; never released): cases the public checks do not show."""\n\n'
-            "import pytest\n\n\n"
+def hidden_stub(tag, title, support=False, public="../subtasks"):
+    """``test_hidden_<tag>.py``: one hidden check, to be written, with the public checks' hints.
+
+    ``support``: the hidden folder has a ``hidden_support`` module that puts the public checks on
+    sys.path; else the stub does it itself (``public``: that folder, relative to the hidden one).
+    """
+    if support:
+        imports = "import hidden_support  # noqa: F401 - puts the public checks on sys.path first\n"
+    else:
+        imports = ("import sys\nfrom pathlib import Path\n\n"
+                   f"sys.path.insert(0, str((Path(__file__).resolve().parent / {public!r}).resolve()))\n")
+    return (f'"""Hidden checks of {tag} ({title}; never released): cases the public checks do not show.\n\n'
+            "Grading feedback shows hint 1 of HINTS; most assertions carry a hint of their own (a test checks it).\n"
+            '"""\n\n'
+            f"{imports}import pytest\n"
+            f"from test_{tag} import HINTS  # noqa: E402, F401 - the same hints as the public checks\n\n\n"
             f"@pytest.mark.{marker(tag)}\n"
             f"def test_hidden_{tag}():\n"
-            f'    pytest.fail("TODO: the hidden cases of {tag}")\n')
+            f'    got = None  # TODO: a case the public checks do not show\n'
+            f'    assert got is not None, f"TODO: expected ..., got {{got!r}}.\\nhint: TODO"\n')
 
 
 def mutant_stub(tag, title, file):
@@ -98,6 +112,16 @@ def mutant_stub(tag, title, file):
     return (f"\n# {tag}: {title}. At least {needed} realistic mistakes; `old` occurs once in the fence of {tag}.\n"
             "MUTANTS += (\n"
             f'    # Mutant("{tag}", "what the student got wrong", "{file}", "old snippet", "wrong version"),\n'
+            ")\n")
+
+
+def variant_stub(tag, title, file):
+    """A block of the variant table for ``tag``: correct solutions in other styles, to be written."""
+    needed = 1 if tag.startswith("bonus_") else 2
+    return (f"\n# {tag}: {title}. At least {needed} correct solutions in other styles (other idioms, the sheet's\n"
+            f"# snippets); `old` occurs once in the fence of {tag}; every check of {tag} must pass them.\n"
+            "VARIANTS += (\n"
+            f'    # Variant("{tag}", "how it differs", "{file}", "old snippet", "another correct version"),\n'
             ")\n")
 
 
@@ -165,10 +189,15 @@ def add_subtask(tag, title, file, function, needs=(), points=None):
     append(public / f"test_{tag}.py", check_stub(tag, title, file, function))
     hidden = ASSIGNMENT.path("hidden_checks")
     if hidden is not None:
-        append(hidden / f"test_hidden_{tag}.py", hidden_stub(tag, title))
+        relative = os.path.relpath(public, hidden)
+        append(hidden / f"test_hidden_{tag}.py",
+               hidden_stub(tag, title, (hidden / "hidden_support.py").is_file(), relative))
     table = ASSIGNMENT.path("mutants")
     if table is not None:
         append(table, mutant_stub(tag, title, file))
+    table = ASSIGNMENT.path("variants")
+    if table is not None and table.is_file():
+        append(table, variant_stub(tag, title, file))
     return written
 
 

@@ -69,8 +69,10 @@ def write_the_new_subtask(repo):
     replace("tests/subtasks/test_1c.py", "got = MODULE.variance_of()", "got = MODULE.variance_of([1, 2, 3, 4])")
     replace("tests/subtasks/test_1c.py", 'pytest.fail(f"TODO: check {got!r} against what 1c asks")',
             "assert got == pytest.approx(1.25), got")
-    replace("tests/grading/test_hidden_1c.py", 'pytest.fail("TODO: the hidden cases of 1c")',
-            "assert MODULE.variance_of([5]) == 0")
+    replace("tests/grading/test_hidden_1c.py", "    got = None  # TODO: a case the public checks do not show\n",
+            "    got = MODULE.variance_of([5])\n")
+    replace("tests/grading/test_hidden_1c.py", 'assert got is not None, f"TODO: expected ..., got {got!r}.\\nhint: TODO"',
+            'assert got == 0, f"one number: expected a variance of 0, got {got!r}.\\nhint: no spread, no variance"')
     replace("tests/grading/test_hidden_1c.py", "import pytest\n",
             'import pytest\nfrom course_checks import StudentModule\n\nMODULE = StudentModule("stats")\n')
     mutants = [("squares not centred", "(x - mean) ** 2", "x ** 2"), ("root taken", "for x in numbers])",
