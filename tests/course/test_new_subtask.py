@@ -71,7 +71,8 @@ def write_the_new_subtask(repo):
             "assert got == pytest.approx(1.25), got")
     replace("tests/grading/test_hidden_1c.py", "    got = None  # TODO: a case the public checks do not show\n",
             "    got = MODULE.variance_of([5])\n")
-    replace("tests/grading/test_hidden_1c.py", 'assert got is not None, f"TODO: expected ..., got {got!r}.\\nhint: TODO"',
+    replace("tests/grading/test_hidden_1c.py",
+            'assert got is not None, f"TODO: expected ..., got {got!r}.\\nhint: TODO"',
             'assert got == 0, f"one number: expected a variance of 0, got {got!r}.\\nhint: no spread, no variance"')
     replace("tests/grading/test_hidden_1c.py", "import pytest\n",
             'import pytest\nfrom course_checks import StudentModule\n\nMODULE = StudentModule("stats")\n')
