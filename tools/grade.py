@@ -369,7 +369,7 @@ def main(argv=None):
         parser.error(problem)
     started = time.monotonic()
     limits = Limits(timeout=args.timeout, test_timeout=args.test_timeout, memory_mb=args.memory_mb,
-                    data_mb=args.data_mb, disk_mb=args.disk_mb, file_mb=args.file_mb)
+                    data_mb=args.data_mb, disk_mb=args.disk_mb, file_mb=args.file_mb, cpus=float(args.threads))
     options = dict(threads=args.threads, mode=args.sandbox, hidden=args.hidden,
                    hidden_visibility=args.hidden_visibility, prebuilt=args.prebuilt)
     try:

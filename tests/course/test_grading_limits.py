@@ -52,6 +52,41 @@ def test_a_control_group_stops_memory_that_no_process_maps():
     assert not any(folder.exists() for folder in group.folders)
 
 
+SPINNER = """
+import threading, time
+def spin():
+    end = time.time() + 2
+    while time.time() < end:
+        pass
+threads = [threading.Thread(target=spin) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+"""
+
+
+@needs_root_tools
+def test_a_control_group_holds_a_run_to_its_share_of_the_cpu():
+    import resource
+
+    group = cgroups.make(sandbox.Limits(memory_mb=300, processes=32, cpus=0.25))
+    quota = any((folder / "cpu.cfs_quota_us").exists() or (folder / "cpu.max").exists() for folder in group.folders)
+    try:
+        script = cgroups.enter_script(group) + 'exec "$@"'
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        subprocess.run(["sh", "-c", script, "sh", sys.executable, "-c", SPINNER], timeout=60, check=True)
+        wall = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    finally:
+        group.remove()
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if not quota:
+        pytest.skip("no cpu controller in this machine's control groups")
+    assert used <= 0.25 * wall + 0.5, f"four spinning threads used {used:.2f} s of CPU in {wall:.2f} s (quota 0.25)"
+
+
 FILLER = """
 import os, sys, time
 kept, made = [], 0

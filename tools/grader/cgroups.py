@@ -4,7 +4,8 @@ Memory a process maps (``memfd``, shared memory, tmpfs files, the page cache it 
 to its group, whether or not a process still maps it, and the kernel stops the group at its limit
 (the OOM killer, inside the group only). As root a child group is made in the cgroup file system:
 cgroup v2 where its memory controller is enabled (``memory.max``, ``memory.swap.max`` 0,
-``pids.max``), else the v1 ``memory`` and ``pids`` hierarchies. The sandbox's first process moves
+``pids.max``, ``cpu.max``), else the v1 ``memory``, ``pids`` and ``cpu`` hierarchies. The CPU
+quota (``Limits.cpus``, the run's torch threads) keeps one run from starving another beside it. The sandbox's first process moves
 itself in (``enter_script``) before it starts anything, so nothing it forks escapes.
 Elsewhere (not root, no writable cgroup file system) ``make`` returns None and the runner falls
 back to polling the memory its processes map.
@@ -37,7 +38,7 @@ def _mounts():
             v2 = (fields[4], fields[3])
         elif kind[0] == "cgroup":
             for name in kind[2].split(","):
-                if name in ("memory", "pids"):
+                if name in ("memory", "pids", "cpu"):
                     v1[name] = (fields[4], fields[3])
     return v2, v1
 
@@ -154,6 +155,10 @@ def _make_v2(limits, name):
     if "memory" not in (parent / "cgroup.subtree_control").read_text().split():
         try:
             _write(parent / "cgroup.subtree_control", "+memory +pids")
+            try:  # the CPU quota where the cpu controller can be enabled too
+                _write(parent / "cgroup.subtree_control", "+cpu")
+            except OSError:
+                pass
         except OSError:
             return None
     folder = parent / name
@@ -161,7 +166,8 @@ def _make_v2(limits, name):
     group = Group([folder], 2)
     try:
         _write(folder / "memory.max", limits.memory_mb << 20)
-        for setting, value in (("memory.swap.max", 0), ("memory.oom.group", 1), ("pids.max", limits.processes)):
+        for setting, value in (("memory.swap.max", 0), ("memory.oom.group", 1), ("pids.max", limits.processes),
+                               ("cpu.max", f"{_quota(limits)} {PERIOD_US}")):
             if (folder / setting).exists():
                 _write(folder / setting, value)
     except OSError:
@@ -170,13 +176,21 @@ def _make_v2(limits, name):
     return group
 
 
+PERIOD_US = 100_000
+
+
+def _quota(limits):
+    """Microseconds of CPU per period: ``limits.cpus`` cores' worth (1 by default)."""
+    return max(1000, int(getattr(limits, "cpus", 1.0) * PERIOD_US))
+
+
 def _make_v1(limits, name):
     _, v1 = _mounts()
     if "memory" not in v1:
         return None
     folders = []
     try:
-        for controller in ("memory", "pids"):
+        for controller in ("memory", "pids", "cpu"):
             if controller not in v1:
                 continue
             parent = _folder(v1[controller], controller)
@@ -190,8 +204,12 @@ def _make_v1(limits, name):
             _write(memory / "memory.memsw.limit_in_bytes", limits.memory_mb << 20)
         except OSError:
             pass
-        if len(folders) > 1:
-            _write(folders[1] / "pids.max", limits.processes)
+        for folder in folders[1:]:
+            if (folder / "pids.max").exists():
+                _write(folder / "pids.max", limits.processes)
+            if (folder / "cpu.cfs_quota_us").exists():
+                _write(folder / "cpu.cfs_period_us", PERIOD_US)
+                _write(folder / "cpu.cfs_quota_us", _quota(limits))
     except OSError:
         Group(folders, 1).remove()
         return None

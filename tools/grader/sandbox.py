@@ -79,6 +79,8 @@ class Limits:
     processes: int = 256        # RLIMIT_NPROC: processes and threads of the sandbox's user
     address_space_mb: int = 16384  # RLIMIT_AS per process: torch alone maps 3.2 GB of address space
     open_files: int = 1024      # RLIMIT_NOFILE per process
+    cpus: float = 1.0           # cores' worth of CPU time per period (the control group's quota), so that
+                                # one run cannot starve a classmate's graded beside it
     tmp_mb: int = 512           # size of the private /tmp (bwrap)
     shm_mb: int = 64            # size of the private /dev/shm (bwrap)
 
