@@ -5,8 +5,9 @@ to its group, whether or not a process still maps it, and the kernel stops the g
 (the OOM killer, inside the group only). As root a child group is made in the cgroup file system:
 cgroup v2 where its memory controller is enabled (``memory.max``, ``memory.swap.max`` 0,
 ``pids.max``, ``cpu.max``), else the v1 ``memory``, ``pids`` and ``cpu`` hierarchies. The CPU
-quota (``Limits.cpus``, the run's torch threads) keeps one run from starving another beside it. The sandbox's first process moves
-itself in (``enter_script``) before it starts anything, so nothing it forks escapes.
+quota (``Limits.cpus``, the run's torch threads) keeps one run from starving another beside it.
+The sandbox's first process moves itself in (``enter_script``) before it starts anything, so
+nothing it forks escapes.
 Elsewhere (not root, no writable cgroup file system) ``make`` returns None and the runner falls
 back to polling the memory its processes map.
 """
