@@ -241,8 +241,9 @@ def command_for(mode, scratch_dir, plugin_dir, limits, pytest_args, data_dir=Non
     the command's first process before anything else runs."""
     python = python_inside() if mode == "bwrap" else sys.executable
     tail = [python, "-m", "pytest", *pytest_args]
+    under_tmp = [tree for tree in python_trees() if tree.is_relative_to("/tmp") or tree.is_relative_to("/var/tmp")]
     stage = [] if box is None else box.stage_command(limits, uid, mode, group, plugin_dir, data_dir,
-                                                      data_folder(ASSIGNMENT))
+                                                      data_folder(ASSIGNMENT), under_tmp)
     if mode == "bwrap":
         prefix = bwrap_prefix(plugin_dir, scratch_dir, limits, data_dir, uid, box)
         return stage + prefix + launcher(limits, python) + tail, "/", INSIDE / "repo", INSIDE / "plugin"

@@ -32,6 +32,8 @@ STAGE = r"""
 set -e
 box=$1 seed=$2 uid=$3 size=$4 inodes=$5 mode=$6 plugin=$7 data=$8 datadir=$9
 shift 9
+keep=$1
+shift
 mount -t tmpfs -o "size=$size,nr_inodes=$inodes,mode=0711" course-grading "$box"
 mkdir -m 0700 "$box/repo" "$box/tmp" "$box/shm"
 cp -a "$seed/." "$box/repo/"
@@ -45,7 +47,23 @@ if [ "$mode" = container ]; then
         mount --bind "$data" "$box/repo/$datadir"
         mount -o remount,bind,ro "$box/repo/$datadir"
     fi
+    # The Python environment may live under /tmp (a checkout there): held aside, read-only, and bound
+    # back at its own path inside the box once the box covers /tmp.
+    held=0
+    for tree in $(printf '%s' "$keep" | tr ':' ' '); do
+        held=$((held + 1))
+        mkdir -p "$box/.held/$held"
+        mount --bind "$tree" "$box/.held/$held"
+        mount -o remount,bind,ro "$box/.held/$held"
+    done
     mount --rbind "$box" /tmp
+    held=0
+    for tree in $(printf '%s' "$keep" | tr ':' ' '); do
+        held=$((held + 1))
+        mkdir -p "$tree"
+        mount --bind "/tmp/.held/$held" "$tree"
+        mount -o remount,bind,ro "$tree"
+    done
     mount --bind /tmp/shm /dev/shm
     if [ -d /var/tmp ]; then mount --bind /tmp/tmp /var/tmp; fi
     cd /tmp/repo
@@ -87,8 +105,9 @@ class Box:
         self.box.mkdir(mode=0o700)
         self.inside = None  # the tmpfs as the run's first process sees it, once started
 
-    def stage_command(self, limits, uid, mode, group, plugin_dir, data, data_dir=None):
-        """The command that makes the box and then runs what follows it."""
+    def stage_command(self, limits, uid, mode, group, plugin_dir, data, data_dir=None, keep=()):
+        """The command that makes the box and then runs what follows it; ``keep``: folders under /tmp
+        (the Python environment) that stay visible, read-only, once the box covers /tmp."""
         size, entries = tree_size(self.seed)
         room = (limits.disk_mb << 20) + size + (4 << 20)
         inodes = limits.inodes + entries + 16
@@ -96,7 +115,7 @@ class Box:
         script = cgroups.enter_script(group) + STAGE
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "stage", str(self.box),
                 str(self.seed), str(uid), str(room), str(inodes), mode, str(plugin_dir), str(data or ""),
-                str(data_dir or "")]
+                str(data_dir or ""), ":".join(str(tree) for tree in keep if " " not in str(tree))]
 
     def full(self, pid):
         """None, or why the box of the run whose first process is ``pid`` is full."""
