@@ -60,6 +60,7 @@ class TrainerBase:
                   scheduler_params=None, sum_correct_preds=None, regularization=None, initializer=None):
         """Seed, build and check everything one run needs; the ``TrainingRun`` to use in a ``with``."""
         torch.manual_seed(self.seed)
+        regularization = regularization or no_regularization
         model = build_network(self.network_class, network_params, initializer).to(self.device)
         self._counter = AccuracyCounter(sum_correct_preds)
         criterion = CountingLoss(self.loss_function(**(loss_params or {})), self._counter)
@@ -69,10 +70,10 @@ class TrainerBase:
             network_class=self.network_class, network_params=network_params, loss_function=self.loss_function,
             loss_params=loss_params or {}, optimizer=self.optimizer, optimizer_params=optimizer_params or {},
             lr_scheduler=self.lr_scheduler, scheduler_params=scheduler_params or {},
-            regularization=regularization or no_regularization, initializer=initializer, num_epochs=num_epochs,
+            regularization=regularization, initializer=initializer, num_epochs=num_epochs,
             seed=self.seed, implementation=implementation_of(self), data=loader_settings(self.data_loader))
         recorder = RunRecorder(self.folder, config, model, optimizer, num_epochs, self.device, self.data_loader)
-        return TrainingRun(model, criterion, optimizer, scheduler, regularization or no_regularization,
+        return TrainingRun(model, criterion, optimizer, scheduler, regularization,
                            recorder, self._counter)
 
     def batches(self, split):
