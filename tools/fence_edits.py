@@ -136,3 +136,27 @@ def run_checks(change, repo, timeout=300):
     seconds = time.monotonic() - started
     recorded = json.loads(record.read_text()) if record.exists() else None
     return Checked(recorded, result.stdout + result.stderr, seconds)
+
+
+def table_parser(description, noun, example):
+    """The options both checks share: ``--only TAG``, ``--sample N``, ``--seed S``, ``--list``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--only", metavar="TAG", help=f"only the {noun}s of one subtask ({example}, ...)")
+    parser.add_argument("--sample", type=int, metavar="N", help=f"a random sample of N {noun}s")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    parser.add_argument("--list", action="store_true", help="print the table and exit")
+    return parser
+
+
+def checked_arguments(parser, argv, noun, problems):
+    """The parsed arguments, or the exit status 2 where the table itself has ``problems()``."""
+    args = parser.parse_args(argv)
+    if args.only and args.only not in BY_TAG:
+        parser.error(f"unknown subtask {args.only!r}; one of {', '.join(BY_TAG)}")
+    found = problems()
+    if found:
+        print(f"The {noun} table has problems:\n  " + "\n  ".join(found))
+        return 2
+    return args

@@ -23,26 +23,28 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))
-from course_root import ROOT  # noqa: E402
-
-REPO_ROOT = ROOT
-
-from fence_edits import HIDDEN_TESTS, apply, load_table, run_checks, snippet_problems  # noqa: E402, F401 - apply: for callers
+from course_root import ROOT, SUBTASKS  # noqa: E402, F401 - SUBTASKS: for callers
+from fence_edits import (  # noqa: E402, F401 - apply: for callers
+    BY_TAG,
+    HIDDEN_TESTS,
+    apply,
+    checked_arguments,
+    load_table,
+    run_checks,
+    snippet_problems,
+    table_parser,
+)
 from make_templates import scratch_repository  # noqa: E402
 
+REPO_ROOT = ROOT
 _TABLE = load_table("mutants")
 MUTANTS, Mutant = _TABLE.MUTANTS, _TABLE.Mutant  # Mutant: for callers that build one
-
-from course_root import SUBTASKS  # noqa: E402
-
-BY_TAG = {subtask.tag: subtask for subtask in SUBTASKS}
 
 MIN_CORE, MIN_BONUS = 5, 3
 KILLED, SURVIVED, TIMED_OUT = "killed", "SURVIVED", "timed out"  # the outcomes of one mutant
@@ -102,18 +104,10 @@ def choose(only=None, sample=None, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", metavar="TAG", help="only the mutants of one subtask (2a, bonus_c, ...)")
-    parser.add_argument("--sample", type=int, metavar="N", help="a random sample of N mutants")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
-    parser.add_argument("--list", action="store_true", help="print the table and exit")
+    parser = table_parser(__doc__.splitlines()[0], "mutant", "2a, bonus_c")
     parser.add_argument("--full", action="store_true", help="print every mutant's whole message, not its first line")
-    args = parser.parse_args(argv)
-    if args.only and args.only not in BY_TAG:
-        parser.error(f"unknown subtask {args.only!r}; one of {', '.join(BY_TAG)}")
-    problems = check_table()
-    if problems:
-        print("The mutant table has problems:\n  " + "\n  ".join(problems))
+    args = checked_arguments(parser, argv, "mutant", check_table)
+    if args == 2:
         return 2
     chosen = choose(args.only, args.sample, args.seed)
     if args.list:

@@ -20,7 +20,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent))
 from course_root import ROOT, SUBTASKS  # noqa: E402
-from fence_edits import BY_TAG, apply, load_table, run_checks, snippet_problems, tags  # noqa: E402, F401 - apply
+from fence_edits import BY_TAG, apply, checked_arguments, load_table, run_checks, snippet_problems, table_parser, tags  # noqa: E402, F401 - apply
 from make_templates import scratch_repository  # noqa: E402
 
 _TABLE = load_table("variants")
@@ -97,17 +96,9 @@ def table(chosen, outcomes):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", metavar="TAG", help="only the variants that edit one subtask (2b, bonus_c, ...)")
-    parser.add_argument("--sample", type=int, metavar="N", help="a random sample of N variants")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
-    parser.add_argument("--list", action="store_true", help="print the table and exit")
-    args = parser.parse_args(argv)
-    if args.only and args.only not in BY_TAG:
-        parser.error(f"unknown subtask {args.only!r}; one of {', '.join(BY_TAG)}")
-    problems = check_table()
-    if problems:
-        print("The variant table has problems:\n  " + "\n  ".join(problems))
+    args = checked_arguments(table_parser(__doc__.splitlines()[0], "variant", "2b, bonus_c"), argv, "variant",
+                             check_table)
+    if args == 2:
         return 2
     chosen = choose(args.only, args.sample, args.seed)
     if args.list:
